@@ -86,7 +86,7 @@ def mixup(ds: tf.data.Dataset, alpha: float, seed: int) -> tf.data.Dataset:
   return ds.map(blend, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-class _Throughput(tf_keras.callbacks.Callback):
+class ExamplesPerSecond(tf_keras.callbacks.Callback):
   """Records training examples per second of each epoch into the logs."""
 
   def __init__(self, num_examples: int):
@@ -111,6 +111,15 @@ def _write_warmup(saved_model_dir: str) -> None:
     logging.warning('envsound.serving.warmup not found: no TF Serving warm-up requests')
     return
   warmup.write_warmup_requests(saved_model_dir)
+
+
+def compile_model(model: tf_keras.Model, hp: TrainerHparams, class_counts: np.ndarray) -> None:
+  """Compiles with Adam, the (focal, class-weighted) cross-entropy and top-class accuracy."""
+  model.compile(
+      optimizer=tf_keras.optimizers.Adam(hp.learning_rate),
+      loss=losses.FocalCrossEntropy(hp.focal_gamma,
+                                    losses.class_weights(class_counts, hp.class_weighting)),
+      metrics=[tf_keras.metrics.CategoricalAccuracy(name='accuracy')])
 
 
 def train_and_export(fn_args, hp: TrainerHparams,
@@ -141,12 +150,8 @@ def train_and_export(fn_args, hp: TrainerHparams,
   evaluation = evaluation.map(one_hot)
 
   model = build_model(hp, num_classes)
-  model.compile(
-      optimizer=tf_keras.optimizers.Adam(hp.learning_rate),
-      loss=losses.FocalCrossEntropy(hp.focal_gamma,
-                                    losses.class_weights(counts, hp.class_weighting)),
-      metrics=[tf_keras.metrics.CategoricalAccuracy(name='accuracy')])
-  callbacks = [_Throughput(int(counts.sum())),
+  compile_model(model, hp, counts)
+  callbacks = [ExamplesPerSecond(int(counts.sum())),
                tf_keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq='epoch')]
   history = model.fit(train, validation_data=evaluation, epochs=hp.epochs,
                       callbacks=callbacks, verbose=2)

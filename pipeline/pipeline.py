@@ -14,27 +14,39 @@ from envsound.components import atomic_pusher, audioset_example_gen
 from envsound.pipeline import configs
 
 
+def schema_component(cfg: configs.PipelineConfig):
+  """The curated raw schema: SequenceExample layout and Transform's tensor representations."""
+  return tfx.components.ImportSchemaGen(schema_file=cfg.schema_file)
+
+
+def example_gen_component(cfg: configs.PipelineConfig, training_set: str):
+  """Ingestion: environment labels, per-environment caps, validation videos kept apart."""
+  return audioset_example_gen.create(
+      cfg.data_root, cfg.ingestion(training_set)).with_id(f'ExampleGen_{training_set}')
+
+
+def transform_component(example_gen, schema_gen, training_set: str):
+  """Transform: dequantise, pad/cut to fixed frames, encode labels."""
+  return tfx.components.Transform(
+      examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
+      preprocessing_fn=approaches_lib.PREPROCESSING_FN,
+      disable_statistics=True).with_id(f'Transform_{training_set}')
+
+
 def data_components(cfg: configs.PipelineConfig) -> Tuple[List, Any, Dict, Dict]:
   """Returns the data half: (components, schema_gen, example_gens, transforms by set)."""
-  # Curated raw schema: SequenceExample layout and Transform's tensor representations.
-  schema_gen = tfx.components.ImportSchemaGen(schema_file=cfg.schema_file)
+  schema_gen = schema_component(cfg)
   components: List = [schema_gen]
   example_gens, transforms = {}, {}
   for training_set in cfg.training_sets:
-    # Ingestion: environment labels, per-environment caps, validation videos kept apart.
-    example_gen = audioset_example_gen.create(
-        cfg.data_root, cfg.ingestion(training_set)).with_id(f'ExampleGen_{training_set}')
+    example_gen = example_gen_component(cfg, training_set)
     # Statistics and anomalies against the curated schema.
     statistics_gen = tfx.components.StatisticsGen(
         examples=example_gen.outputs['examples']).with_id(f'StatisticsGen_{training_set}')
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs['statistics'],
         schema=schema_gen.outputs['schema']).with_id(f'ExampleValidator_{training_set}')
-    # Dequantise, pad/cut to fixed frames, encode labels.
-    transform = tfx.components.Transform(
-        examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
-        preprocessing_fn=approaches_lib.PREPROCESSING_FN,
-        disable_statistics=True).with_id(f'Transform_{training_set}')
+    transform = transform_component(example_gen, schema_gen, training_set)
     components += [example_gen, statistics_gen, example_validator, transform]
     example_gens[training_set] = example_gen
     transforms[training_set] = transform
