@@ -4,15 +4,16 @@ Kept import-light: TensorFlow and TFX are imported inside the handlers.
 """
 
 import argparse
+import os
 import pathlib
 from typing import List
 
 from envsound.errors import EnvsoundError
+from envsound.pipeline import beam_args
 
 DEFAULT_PIPELINE_ROOT = 'runs/pipeline'
 DEFAULT_SERVING_DIR = 'runs/serving'
 DEFAULT_IMAGE = 'europe-docker.pkg.dev/PROJECT/envsound/envsound:0.1.0'
-AUTO_MULTI_PROCESSING_BYTES = 100 << 20
 
 
 def register(subparsers) -> None:
@@ -42,8 +43,8 @@ def register(subparsers) -> None:
                    choices=('auto', 'in_memory', 'multi_threading', 'multi_processing'),
                    help='DirectRunner mode: multi_processing uses every core but costs about '
                         '12 s per component; auto picks it when the release holds more than '
-                        f'{AUTO_MULTI_PROCESSING_BYTES >> 20} MiB of TFRecords (~70k clips), '
-                        'in_memory below (default: %(default)s)')
+                        '100 MiB of TFRecords (~70k clips) and the machine has 4 cores or more, '
+                        'in_memory otherwise (default: %(default)s)')
   run.add_argument('--workers', type=int, default=0,
                    help='DirectRunner workers, 0 = one per core (default: %(default)s)')
   run.add_argument('--report-dir', type=pathlib.Path, default=None,
@@ -131,7 +132,6 @@ def make_config(args: argparse.Namespace, *, cloud: bool):
 
 def dataflow_beam_args(args: argparse.Namespace) -> List[str]:
   """Beam arguments for DataflowRunner from the flags (no cloud call)."""
-  from envsound.pipeline import beam_args  # pylint: disable=import-outside-toplevel
   missing = [f'--{n.replace("_", "-")}' for n in ('project', 'region', 'gcs_root')
              if not getattr(args, n)]
   if missing:
@@ -152,8 +152,7 @@ def _run(args: argparse.Namespace) -> int:
   metadata = args.metadata or ('runs/dataflow-metadata.sqlite' if cloud else None)
   mode = args.direct_running_mode
   if mode == 'auto':
-    mode = ('multi_processing' if _release_bytes(cfg.data_root) > AUTO_MULTI_PROCESSING_BYTES
-            else 'in_memory')
+    mode = beam_args.auto_running_mode(_release_bytes(cfg.data_root), os.cpu_count() or 1)
   metadata = local_runner.run(cfg, running_mode=mode,
                               workers=args.workers, metadata=metadata, extra_beam_args=extra)
   from envsound.pipeline import run_summary

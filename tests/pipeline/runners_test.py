@@ -25,6 +25,13 @@ def test_direct_args_choose_mode_and_workers():
     beam_args.direct_args('threads')
 
 
+def test_auto_mode_multi_processing_only_for_large_releases_on_four_cores_or_more():
+  big = beam_args.AUTO_MULTI_PROCESSING_BYTES + 1
+  assert beam_args.auto_running_mode(big, 4) == 'multi_processing'
+  assert beam_args.auto_running_mode(big, 2) == 'in_memory'  # measured faster on 2 cores
+  assert beam_args.auto_running_mode(big - 2, 16) == 'in_memory'
+
+
 def test_dataflow_args_from_flags_without_cloud_calls():
   args = _parse(['pipeline', 'run', '--data', 'gs://b/audioset', '--runner', 'dataflow',
                  '--project', 'p', '--region', 'europe-west1', '--gcs-root', 'gs://b/env/',
