@@ -9,6 +9,7 @@ Supported: model status (``GET /v1/models/{name}[/versions/{v}|/labels/{l}]``), 
 import asyncio
 import base64
 import json
+import logging
 import threading
 from concurrent import futures
 from typing import Dict, Optional
@@ -21,6 +22,7 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 from envsound.serving import grpc_services, status
 from envsound.serving.model_manager import ModelManager
 
+log = logging.getLogger(__name__)
 _PATH = r'/v1/models/{name:[^/:]+}{spec:(/versions/[0-9]+|/labels/[^/:]+)?}'
 
 
@@ -40,7 +42,7 @@ class RestServer:
 
   def start(self) -> int:
     """Binds and serves; returns the port."""
-    app = web.Application(client_max_size=self._max_body)
+    app = web.Application(client_max_size=self._max_body, middlewares=[_json_errors])
     app.router.add_get(_PATH, self._status)
     app.router.add_get(_PATH + '/metadata', self._metadata)
     app.router.add_post(_PATH + r'{verb::[a-z]+}', self._post)
@@ -101,7 +103,7 @@ class RestServer:
       body = await request.json()
     except web.HTTPRequestEntityTooLarge as e:
       return _error(413, f'Request body larger than {self._max_body} bytes: {e.text}')
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: nested too deeply
       return _error(400, f'JSON Parse error: {e}')
     name, version, label = _spec(request)
     return await self._run(self._predict, name, version, label, body)
@@ -132,6 +134,21 @@ class RestServer:
 
 def _error(http_status: int, message: str) -> web.Response:
   return web.json_response({'error': message}, status=http_status)
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler) -> web.StreamResponse:
+  """aiohttp's own errors (no route: 404, wrong verb: 405) and bugs (500) in TF Serving's
+  ``{"error": ...}`` body too."""
+  try:
+    return await handler(request)
+  except web.HTTPException as e:
+    if e.status < 400:
+      raise
+    return _error(e.status, f'Malformed request: {request.method} {request.path}')
+  except Exception as e:  # pylint: disable=broad-except
+    log.exception('%s %s failed', request.method, request.path)
+    return _error(500, f'{type(e).__name__}: {e}')
 
 
 def _spec(request: web.Request):
