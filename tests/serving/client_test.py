@@ -1,0 +1,233 @@
+"""The client library against a running envsound serve: models, metadata, predict, errors.
+
+Reads from the session server (tests/serving/conftest.py: cnn1d_balanced 1 = stable and
+2 = canary, cnn2d_balanced 1 = both, a 1 MiB message limit). Expected predictions come
+from the server's own gRPC Predict, called with raw TensorProtos, not through the client.
+"""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2
+
+from envsound.components import features
+from envsound.serving.client import Client
+from envsound.serving.errors import (InvalidRequestError, MessageTooLargeError,
+                                     ModelNotFoundError, RequestTimeoutError,
+                                     ServerUnavailableError)
+from envsound.serving.local_server import ModelServer, ServerOptions
+from tests.serving.conftest import CLASSES, MAX_MESSAGE_BYTES
+from tests.support.server import pick_unused_port
+
+pytestmark = pytest.mark.integration
+
+MODEL = 'cnn1d_balanced'
+RNG = np.random.default_rng(11)
+CLIPS = RNG.integers(0, 256, (40, features.NUM_FRAMES, features.EMBEDDING_DIM), np.uint8)
+
+
+@pytest.fixture(scope='module')
+def client(server):
+  with Client(server.grpc_target) as c:
+    yield c
+
+
+def _grpc_probabilities(stub, clips, version=None):
+  """Probabilities for one request of raw clips (the model pads/cuts frames itself)."""
+  request = predict_pb2.PredictRequest()
+  request.model_spec.name = MODEL
+  request.model_spec.signature_name = (features.EMBEDDING_SIGNATURE if clips.dtype == np.uint8
+                                       else features.FLOAT_EMBEDDING_SIGNATURE)
+  if version is not None:
+    request.model_spec.version.value = version
+  request.inputs[features.EMBEDDING_INPUT].CopyFrom(tf.make_tensor_proto(clips))
+  request.output_filter.append(features.PROBABILITIES)
+  response = stub.Predict(request, timeout=60)
+  return tf.make_ndarray(response.outputs[features.PROBABILITIES])
+
+
+# --- models and metadata -------------------------------------------------------------
+
+def _summary(models):
+  return {m.name: [(v.version, v.state, tuple(sorted(v.labels))) for v in m.versions]
+          for m in models}
+
+
+EXPECTED_MODELS = {
+    'cnn1d_balanced': [(2, 'AVAILABLE', ('canary',)), (1, 'AVAILABLE', ('stable',))],
+    'cnn2d_balanced': [(1, 'AVAILABLE', ('canary', 'stable'))],
+}
+
+
+def test_list_models_shows_versions_and_labels(server, serving_dir, client):
+  assert _summary(client.list_models()) == EXPECTED_MODELS  # cnn1d_150k is not served
+  with Client.from_model_config(server.grpc_target, serving_dir / 'models.config') as c:
+    assert _summary(c.list_models()) == EXPECTED_MODELS
+  assert _summary(client.list_models(['cnn2d_balanced', 'nope'])) == {
+      'cnn2d_balanced': EXPECTED_MODELS['cnn2d_balanced']}
+
+
+def test_model_status(client):
+  assert [(v.version, v.state, v.error) for v in client.model_status(MODEL)] == [
+      (2, 'AVAILABLE', ''), (1, 'AVAILABLE', '')]
+  assert [v.version for v in client.model_status(MODEL, version=1)] == [1]
+
+
+@pytest.mark.parametrize('kwargs,version', [({}, 2), ({'version': 1}, 1),
+                                            ({'label': 'stable'}, 1), ({'label': 'canary'}, 2)])
+def test_metadata_gives_signatures_and_class_names(client, kwargs, version):
+  meta = client.metadata(MODEL, **kwargs)
+  assert (meta.name, meta.version, meta.class_names) == (MODEL, version, CLASSES)
+  uint8 = meta.signatures[features.EMBEDDING_SIGNATURE]
+  assert uint8['method'] == 'tensorflow/serving/predict'
+  assert uint8['inputs'] == {features.EMBEDDING_INPUT: ('uint8', (None, None, 128))}
+  assert set(uint8['outputs']) == set(features.PREDICTION_OUTPUTS)
+  assert uint8['outputs'][features.PROBABILITIES] == ('float32', (None, len(CLASSES)))
+  assert meta.signatures[features.FLOAT_EMBEDDING_SIGNATURE]['inputs'] == {
+      features.EMBEDDING_INPUT: ('float32', (None, None, 128))}
+  assert meta.signatures[features.SERVING_SIGNATURE]['inputs'] == {
+      features.SERIALIZED_INPUT: ('string', (None,))}
+
+
+# --- predict -------------------------------------------------------------------------
+
+def test_mixed_uint8_and_float_clips_of_any_length(client, prediction_stub):
+  clips = [CLIPS[0],                                                    # uint8, 10 frames
+           features.dequantize(CLIPS[1].astype(np.float32)),            # float32
+           CLIPS[2][:7],                                                # uint8, padded
+           RNG.uniform(-2, 2, (12, 128)).astype(np.float64)]            # float64, cut
+  result = client.predict(MODEL, clips)
+  assert (result.model_name, result.model_version, result.class_names) == (MODEL, 2, CLASSES)
+  assert len(result) == 4 and result.probabilities.shape == (4, len(CLASSES))
+  assert result.embedding.shape[0] == 4 and result.top_score.shape == (4,)
+  # Each clip sent alone, in its own dtype and length: the model pads/cuts it itself.
+  expected = np.concatenate([
+      _grpc_probabilities(prediction_stub, (c if c.dtype == np.uint8 else
+                                            c.astype(np.float32))[np.newaxis])
+      for c in clips])
+  np.testing.assert_allclose(result.probabilities, expected, rtol=1e-5, atol=1e-6)
+  assert result.top_class == [CLASSES[i] for i in expected.argmax(axis=1)]
+  np.testing.assert_allclose(result.top_score, expected.max(axis=1), rtol=1e-5)
+
+
+def test_chunked_predict_returns_the_rows_of_one_request(server, prediction_stub):
+  expected = _grpc_probabilities(prediction_stub, CLIPS, version=1)
+  # About 8 clips per request: 5 requests, all to the version the label named first.
+  with Client(server.grpc_target, max_message_bytes=16 << 10) as small:
+    result = small.predict(MODEL, CLIPS, label='stable')
+  assert result.model_version == 1 and result.class_names == CLASSES
+  np.testing.assert_allclose(result.probabilities, expected, rtol=1e-6, atol=1e-7)
+  assert len(result.top_class) == len(result.top_score) == len(result.embedding) == len(CLIPS)
+
+
+def test_a_batch_over_the_servers_limit_is_split_to_its_message_size(server, client,
+                                                                     prediction_stub):
+  big = RNG.integers(0, 256, (1000, features.NUM_FRAMES, features.EMBEDDING_DIM), np.uint8)
+  assert big.nbytes > MAX_MESSAGE_BYTES
+  with pytest.raises(MessageTooLargeError) as e:  # the default 4 MiB is over this server's
+    client.predict(MODEL, big)
+  assert e.value.code == 'RESOURCE_EXHAUSTED' and server.grpc_target in str(e.value)
+  with Client(server.grpc_target, max_message_bytes=MAX_MESSAGE_BYTES) as fitted:
+    result = fitted.predict(MODEL, big)
+  expected = np.concatenate([_grpc_probabilities(prediction_stub, big[:500]),
+                             _grpc_probabilities(prediction_stub, big[500:])])
+  np.testing.assert_allclose(result.probabilities, expected, rtol=1e-6, atol=1e-7)
+
+
+# --- errors --------------------------------------------------------------------------
+
+@pytest.mark.parametrize('call,error,code,message', [
+    (lambda c: c.predict('nope', CLIPS[:1]), ModelNotFoundError, 'NOT_FOUND',
+     'Servable not found for request: Latest(nope)'),
+    (lambda c: c.metadata('nope'), ModelNotFoundError, 'NOT_FOUND', 'Latest(nope)'),
+    (lambda c: c.model_status('nope'), ModelNotFoundError, 'NOT_FOUND',
+     'Could not find any versions of model nope'),
+    (lambda c: c.predict(MODEL, CLIPS[:1], version=9), ModelNotFoundError, 'NOT_FOUND',
+     f'Specific({MODEL}, 9)'),
+    (lambda c: c.metadata(MODEL, version=9), ModelNotFoundError, 'NOT_FOUND',
+     f'Specific({MODEL}, 9)'),
+    (lambda c: c.predict(MODEL, CLIPS[:1], label='beta'), ModelNotFoundError,
+     'INVALID_ARGUMENT', 'Unrecognized servable version label: beta'),
+    (lambda c: c.predict(MODEL, CLIPS[:1], signature='nope'), InvalidRequestError,
+     'FAILED_PRECONDITION', 'Serving signature key "nope" not found.'),
+], ids=['unknown model', 'metadata of unknown model', 'status of unknown model',
+        'unknown version', 'metadata of unknown version', 'unknown label', 'unknown signature'])
+def test_server_errors_are_typed_one_line_and_name_server_and_model(client, call, error, code,
+                                                                   message):
+  with pytest.raises(error) as e:
+    call(client)
+  assert e.value.code == code
+  assert str(e.value).startswith(f'{client.target}, model ')
+  assert message in str(e.value) and '\n' not in str(e.value)
+
+
+@pytest.mark.parametrize('clips,message', [
+    ([CLIPS[0], CLIPS[1][:, :64]], 'clip 1: shape (10, 64), expected [frames, 128]'),
+    ([CLIPS[0].astype(np.int32)], 'clip 0: dtype int32, expected uint8 or float'),
+    ([], 'no clips to predict'),
+])
+def test_bad_clips_are_refused_before_sending(client, clips, message):
+  with pytest.raises(InvalidRequestError) as e:
+    client.predict(MODEL, clips)
+  assert str(e.value).startswith(message)
+
+
+def test_a_dead_server_raises_unavailable_after_the_retries_in_bounded_time():
+  target = f'127.0.0.1:{pick_unused_port()}'
+  with Client(target, timeout_s=5, max_retries=2, backoff_s=0.05) as dead:
+    start = time.monotonic()
+    with pytest.raises(ServerUnavailableError) as e:
+      dead.predict(MODEL, CLIPS[:1])
+    elapsed = time.monotonic() - start
+  assert e.value.code == 'UNAVAILABLE'
+  assert f'{target}, model {MODEL}: unavailable after 3 attempts' in str(e.value)
+  assert 0.05 * 0.5 * (1 + 2) <= elapsed < 5  # two back-offs slept, no timeout waited
+
+
+def test_retries_reach_a_server_that_starts_after_the_first_call(serving_dir, prediction_stub):
+  """The server is envsound serve's ModelServer, started in this process a moment after
+  the client's first call; it opens its port only once its model has loaded."""
+  port = pick_unused_port()
+  server = ModelServer(ServerOptions(
+      port=port, rest_api_port=0, model_name=MODEL, model_base_path=str(serving_dir / MODEL),
+      file_system_poll_wait_seconds=0))
+  failures = []
+
+  def start_later():
+    time.sleep(0.5)
+    try:
+      server.start()
+    except Exception as e:  # pylint: disable=broad-except
+      failures.append(e)
+
+  thread = threading.Thread(target=start_later, daemon=True)
+  try:
+    with Client(f'127.0.0.1:{port}', timeout_s=10, max_retries=8, backoff_s=0.2) as late:
+      start = time.monotonic()
+      thread.start()
+      result = late.predict(MODEL, CLIPS[:3])
+      elapsed = time.monotonic() - start
+  finally:
+    thread.join(60)
+    server.stop()
+  assert not failures
+  assert elapsed > 0.5  # it did not exist at the first call
+  assert result.model_version == 2 and result.class_names == CLASSES
+  np.testing.assert_allclose(result.probabilities, _grpc_probabilities(prediction_stub, CLIPS[:3]),
+                             rtol=1e-6, atol=1e-7)
+
+
+def test_a_call_past_its_timeout_raises_request_timeout(server):
+  big = RNG.integers(0, 256, (600, features.NUM_FRAMES, features.EMBEDDING_DIM), np.uint8)
+  with Client(server.grpc_target, max_message_bytes=MAX_MESSAGE_BYTES) as c:
+    assert c.model_status(MODEL)  # connected: the deadline below is the server's to meet
+    c.timeout_s = 0.001
+    start = time.monotonic()
+    with pytest.raises(RequestTimeoutError) as e:
+      c.predict(MODEL, big)
+    elapsed = time.monotonic() - start
+  assert e.value.code == 'DEADLINE_EXCEEDED' and 'no answer within the timeout' in str(e.value)
+  assert elapsed < 2  # not retried
