@@ -3,8 +3,10 @@
 Like TF Serving's BatchingSession: requests queue per signature; a batch thread takes the
 oldest request and whatever else has arrived that fits, up to ``max_batch_size`` rows, waiting
 at most ``batch_timeout_micros`` after the oldest request arrived; the inputs are concatenated
-along dimension 0 and the outputs split back. A full queue (``max_enqueued_batches`` batches)
-answers UNAVAILABLE.
+along dimension 0 and the outputs split back. A request larger than ``max_batch_size`` is
+refused (INVALID_ARGUMENT), unless ``enable_large_batch_splitting`` is on: then it is cut into
+pieces of ``max_execution_batch_size`` rows that batch like any other request. A full queue
+(``max_enqueued_batches`` batches) answers UNAVAILABLE.
 """
 
 import collections
@@ -62,29 +64,46 @@ class BatchScheduler:
       thread.start()
 
   def submit(self, inputs: Tensors) -> Tensors:
-    """Runs ``inputs`` as part of a batch and returns this request's rows of the outputs."""
+    """Runs ``inputs`` as part of a batch and returns this request's rows of the outputs.
+
+    Raises:
+      status.ServingError: INVALID_ARGUMENT for a request larger than the batching
+        parameters allow, UNAVAILABLE when the queue is full, or the model's own error.
+    """
     rows = batch_size_of(inputs)
-    if rows > self._options.max_batch_size:
-      return self._run(inputs)  # Too big to merge: it is a batch of its own.
-    task = _Task(inputs, rows)
+    options = self._options
+    if rows > options.max_batch_size:
+      raise status.invalid_argument(
+          f'Task size {rows} is larger than maximum input batch size {options.max_batch_size}'
+          + ('' if options.enable_large_batch_splitting
+             else ' (enable_large_batch_splitting is off)'))
+    step = options.execution_batch_size
+    tasks = [_Task({k: v[start:start + step] for k, v in inputs.items()} if rows > step
+                   else inputs, min(step, rows - start)) for start in range(0, rows, step)]
     with self._cond:
-      if self._closed:
-        closed = True
-      else:
-        closed = False
-        limit = self._options.max_enqueued_batches * self._options.max_batch_size
-        if self._queued_rows + rows > limit:
+      closed = self._closed
+      if not closed:
+        if self._queued_rows + rows > options.max_enqueued_batches * step:
           raise status.unavailable('The batch scheduling queue to which this task was '
                                    'submitted is full')
-        self._queue.append(task)
+        self._queue.extend(tasks)
         self._queued_rows += rows
-        self._cond.notify()
+        self._cond.notify(len(tasks))
     if closed:  # The version is being unloaded: finish this request unbatched.
       return self._run(inputs)
-    task.done.wait()
-    if task.error is not None:
-      raise task.error
-    return task.outputs
+    for task in tasks:
+      task.done.wait()
+      if task.error is not None:
+        raise task.error
+    if len(tasks) == 1:
+      return tasks[0].outputs
+    return {k: np.concatenate([t.outputs[k] for t in tasks]) for k in tasks[0].outputs}
+
+  @property
+  def queued_rows(self) -> int:
+    """Rows waiting for a batch thread."""
+    with self._cond:
+      return self._queued_rows
 
   def close(self) -> None:
     """Runs what is queued, then stops the batch threads."""
@@ -97,6 +116,7 @@ class BatchScheduler:
   def _take_batch(self) -> List[_Task]:
     """Waits for a batch (under the lock); an empty list means stop."""
     options = self._options
+    limit = options.execution_batch_size
     while not self._queue:
       if self._closed:
         return []
@@ -106,12 +126,12 @@ class BatchScheduler:
     while not self._closed:
       ready = sum(t.rows for t in self._queue if t.key == first.key)
       remaining = deadline - time.monotonic()
-      if ready >= options.max_batch_size or remaining <= 0:
+      if ready >= limit or remaining <= 0:
         break
       self._cond.wait(remaining)
     batch, rows = [], 0
     for task in list(self._queue):
-      if task.key == first.key and rows + task.rows <= options.max_batch_size:
+      if task.key == first.key and rows + task.rows <= limit:
         batch.append(task)
         rows += task.rows
         self._queue.remove(task)

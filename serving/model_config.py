@@ -162,27 +162,46 @@ BatchingParameters = _batching_parameters_class()
 
 @dataclasses.dataclass(frozen=True)
 class BatchingOptions:
-  """Server-side batching settings (TF Serving's defaults where the file leaves a field out)."""
+  """Server-side batching settings (TF Serving's defaults where the file leaves a field out).
+
+  As in TF Serving, ``max_batch_size`` is the largest batch run at once; with
+  ``enable_large_batch_splitting`` it is the largest request accepted instead, and requests
+  are split into batches of at most ``max_execution_batch_size`` rows.
+  """
   max_batch_size: int = 1000
   batch_timeout_micros: int = 0
   max_enqueued_batches: int = 10
   num_batch_threads: int = 2
   allowed_batch_sizes: Tuple[int, ...] = ()
+  enable_large_batch_splitting: bool = False
+  max_execution_batch_size: Optional[int] = None
+
+  @property
+  def execution_batch_size(self) -> int:
+    """The most rows one model call runs."""
+    if self.enable_large_batch_splitting and self.max_execution_batch_size:
+      return self.max_execution_batch_size
+    return self.max_batch_size
 
   @classmethod
   def from_proto(cls, params) -> 'BatchingOptions':
     kwargs = {f.name: getattr(params, f.name).value for f in dataclasses.fields(cls)
               if f.name != 'allowed_batch_sizes' and params.HasField(f.name)}
     options = cls(allowed_batch_sizes=tuple(params.allowed_batch_sizes), **kwargs)
-    if options.allowed_batch_sizes and (
-        list(options.allowed_batch_sizes) != sorted(options.allowed_batch_sizes)
-        or options.allowed_batch_sizes[-1] != options.max_batch_size):
-      raise EnvsoundError('allowed_batch_sizes must increase and end at max_batch_size')
-    if min(options.max_batch_size, options.num_batch_threads,
-           options.max_enqueued_batches) < 1:
+    options.check()
+    return options
+
+  def check(self) -> None:
+    """Raises EnvsoundError for settings tensorflow_model_server would refuse."""
+    if min(self.max_batch_size, self.num_batch_threads, self.max_enqueued_batches) < 1:
       raise EnvsoundError('max_batch_size, num_batch_threads and max_enqueued_batches '
                           'must be at least 1')
-    return options
+    if self.execution_batch_size > self.max_batch_size or self.execution_batch_size < 1:
+      raise EnvsoundError('max_execution_batch_size must be between 1 and max_batch_size')
+    sizes = list(self.allowed_batch_sizes)
+    if sizes and (sizes != sorted(sizes) or sizes[-1] != self.execution_batch_size):
+      raise EnvsoundError('allowed_batch_sizes must increase and end at max_batch_size '
+                          '(max_execution_batch_size with enable_large_batch_splitting)')
 
 
 def read_batching_parameters(path: Optional[str]) -> BatchingOptions:

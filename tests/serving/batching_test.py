@@ -1,6 +1,7 @@
 """Batch scheduler: merges concurrent requests, isolates bad ones, pushes back when full."""
 
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -17,8 +18,10 @@ class _Model:
   def __init__(self, gate=None):
     self.sizes = []
     self.gate = gate
+    self.entered = threading.Event()
 
   def __call__(self, inputs):
+    self.entered.set()
     if self.gate:
       self.gate.wait()
     x = inputs['x']
@@ -59,21 +62,20 @@ def test_a_bad_request_fails_alone():
 
 def test_full_queue_answers_unavailable():
   gate = threading.Event()
-  scheduler = batching.BatchScheduler(_Model(gate), BatchingOptions(
+  model = _Model(gate)
+  scheduler = batching.BatchScheduler(model, BatchingOptions(
       max_batch_size=2, max_enqueued_batches=1, num_batch_threads=1))
-  with futures.ThreadPoolExecutor(8) as pool:
-    jobs = [pool.submit(scheduler.submit, _rows(1)) for _ in range(8)]
-    errors = []
-    for job in jobs[:4]:
-      try:
-        job.result(timeout=0.5)
-      except futures.TimeoutError:
-        pass
-      except status.ServingError as e:
-        errors.append(e)
+  with futures.ThreadPoolExecutor(4) as pool:
+    running = pool.submit(scheduler.submit, _rows(1, 2))  # taken by the batch thread, held
+    assert model.entered.wait(10)
+    queued = pool.submit(scheduler.submit, _rows(2, 2))  # fills the queue (1 batch of 2)
+    while scheduler.queued_rows < 2:
+      time.sleep(0.01)
+    with pytest.raises(status.ServingError, match='full') as error:
+      scheduler.submit(_rows(3))
+    assert error.value.code == grpc.StatusCode.UNAVAILABLE
     gate.set()
-  assert errors and all(e.code == grpc.StatusCode.UNAVAILABLE for e in errors)
-  assert 'full' in errors[0].message
+    assert running.result()['y'][0, 0] == 2 and queued.result()['y'][0, 0] == 4
   scheduler.close()
 
 
@@ -83,10 +85,29 @@ def test_padding_to_allowed_sizes_and_oversize_requests():
       max_batch_size=4, allowed_batch_sizes=(2, 4), num_batch_threads=1))
   out = scheduler.submit(_rows(5, 3))
   assert out['y'].shape == (3, 3) and model.sizes == [4]
-  big = scheduler.submit(_rows(1, 9))  # above max_batch_size: runs as its own batch
-  assert big['y'].shape == (9, 3) and model.sizes[-1] == 9
+  with pytest.raises(status.ServingError, match='Task size 9 is larger') as error:
+    scheduler.submit(_rows(1, 9))  # as TF Serving: above max_batch_size without splitting
+  assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT and model.sizes == [4]
   scheduler.close()
   assert scheduler.submit(_rows(1))['y'].shape == (1, 3)  # after close: unbatched
+
+
+def test_large_requests_are_split_into_execution_batches():
+  model = _Model()
+  options = BatchingOptions(max_batch_size=64, enable_large_batch_splitting=True,
+                            max_execution_batch_size=4, batch_timeout_micros=100_000,
+                            num_batch_threads=1)
+  scheduler = batching.BatchScheduler(model, options)
+  x = {'x': np.arange(30, dtype=np.float32).reshape(10, 3)}
+  with futures.ThreadPoolExecutor(2) as pool:
+    big, small = pool.submit(scheduler.submit, x), pool.submit(scheduler.submit, _rows(7, 1))
+    out = big.result()
+  np.testing.assert_array_equal(out['y'], x['x'] * 2)  # rows back in order
+  assert small.result()['y'][0, 0] == 14
+  assert max(model.sizes) <= 4 and sum(model.sizes) == 11
+  with pytest.raises(status.ServingError, match='larger than maximum input batch size 64'):
+    scheduler.submit(_rows(1, 65))
+  scheduler.close()
 
 
 def test_inputs_must_agree_on_batch_size():

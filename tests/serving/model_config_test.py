@@ -18,7 +18,9 @@ def test_checked_in_configs_parse():
   from envsound.components import approaches  # pylint: disable=import-outside-toplevel
   assert names == [a.model_name for a in approaches.APPROACHES]
   options = model_config.read_batching_parameters(CONFIG_DIR / 'batching_parameters.pbtxt')
-  assert options.max_batch_size == 32 and options.num_batch_threads >= 1
+  assert options.enable_large_batch_splitting and options.execution_batch_size == 32
+  from envsound.serving import client  # pylint: disable=import-outside-toplevel
+  assert options.max_batch_size >= client.DEFAULT_MAX_BATCH_CLIPS  # the client's chunks fit
 
 
 def _policy(text):
@@ -75,6 +77,15 @@ def test_batching_parameters(tmp_path):
   assert options.max_enqueued_batches == model_config.BatchingOptions().max_enqueued_batches
   path.write_text('max_batch_size { value: 8 } allowed_batch_sizes: 4')
   with pytest.raises(EnvsoundError, match='allowed_batch_sizes'):
+    model_config.read_batching_parameters(path)
+  path.write_text('max_batch_size { value: 64 } enable_large_batch_splitting { value: true } '
+                  'max_execution_batch_size { value: 8 } allowed_batch_sizes: 4 '
+                  'allowed_batch_sizes: 8')
+  options = model_config.read_batching_parameters(path)
+  assert options.max_batch_size == 64 and options.execution_batch_size == 8
+  path.write_text('max_batch_size { value: 8 } enable_large_batch_splitting { value: true } '
+                  'max_execution_batch_size { value: 16 }')
+  with pytest.raises(EnvsoundError, match='max_execution_batch_size'):
     model_config.read_batching_parameters(path)
   path.write_text('max_batch_size: 8')  # TF Serving wraps it: { value: 8 }
   with pytest.raises(EnvsoundError, match='BatchingParameters'):
