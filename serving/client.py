@@ -33,6 +33,11 @@ __all__ = ['Client', 'Predictions', 'ModelInfo', 'VersionInfo', 'ModelMetadata',
 
 DEFAULT_LABELS = ('stable', 'canary')
 DEFAULT_MAX_MESSAGE_BYTES = 4 << 20  # gRPC's default receive limit: safe for any server
+DEFAULT_MAX_BATCH_CLIPS = 512  # fits serving/config/batching_parameters.pbtxt's max_batch_size
+_ROW_OUTPUTS = (features.PROBABILITIES, features.TOP_CLASS, features.TOP_SCORE,
+                features.PENULTIMATE)
+_SIGNATURE_DTYPES = {features.EMBEDDING_SIGNATURE: np.uint8,
+                     features.FLOAT_EMBEDDING_SIGNATURE: np.float32}
 _STATES = get_model_status_pb2.ModelVersionStatus.State
 
 
@@ -91,6 +96,8 @@ class Client:
     max_retries: extra attempts after an UNAVAILABLE answer.
     backoff_s: first back-off; doubles each retry (with jitter).
     max_message_bytes: the largest request sent; bigger batches are split.
+    max_batch_clips: the most clips in one request (a batching server refuses requests
+      above its max_batch_size).
     model_names: what list_models() probes by default (TF Serving cannot list models);
       the approaches' model names unless given.
     labels: the version labels list_models() looks for.
@@ -98,6 +105,7 @@ class Client:
 
   def __init__(self, target: str, timeout_s: float = 10.0, max_retries: int = 3,
                backoff_s: float = 0.2, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+               max_batch_clips: int = DEFAULT_MAX_BATCH_CLIPS,
                model_names: Optional[Sequence[str]] = None,
                labels: Sequence[str] = DEFAULT_LABELS):
     self.target = target
@@ -105,6 +113,7 @@ class Client:
     self.max_retries = max_retries
     self.backoff_s = backoff_s
     self.max_message_bytes = max_message_bytes
+    self.max_batch_clips = max_batch_clips
     self.model_names = tuple(model_names or (a.model_name for a in approaches.APPROACHES))
     self.labels = tuple(labels)
     self._channel = grpc.insecure_channel(target, options=[
@@ -187,34 +196,42 @@ class Client:
 
   def predict(self, model: str, clips: ClipsLike, version: Optional[int] = None,
               label: Optional[str] = None, signature: Optional[str] = None) -> Predictions:
-    """Classifies clips (uint8 or float ``[frames, 128]`` each, padded/cut to NUM_FRAMES).
+    """Classifies clips (uint8 or float ``[frames, 128]`` each; cut to NUM_FRAMES).
 
-    The batch is split to stay under ``max_message_bytes``; every chunk goes to the version
-    that answered the first one.
+    Clips are sent in groups of equal frame count, so none is padded on the way (the
+    models pad and mask each clip themselves), and each group is split into requests of at
+    most ``max_batch_clips`` clips and ``max_message_bytes``. Every request goes to the
+    version that answered the first one.
     """
-    batch = tensors.stack_clips(clips)
-    signature = signature or (features.EMBEDDING_SIGNATURE if batch.dtype == np.uint8
-                              else features.FLOAT_EMBEDDING_SIGNATURE)
-    per_clip = batch[0].nbytes + 256
-    chunk = max(1, (self.max_message_bytes - 4096) // per_clip)
-    parts, class_names = [], ()
-    for start in range(0, len(batch), chunk):
-      request = predict_pb2.PredictRequest()
-      _set_spec(request.model_spec, model, version, label, signature)
-      request.inputs[features.EMBEDDING_INPUT].CopyFrom(
-          tensors.to_proto(batch[start:start + chunk]))
-      wanted = [k for k in features.PREDICTION_OUTPUTS if k != features.CLASS_NAMES or not start]
-      request.output_filter.extend(wanted)
-      response = self._call(self._predict.Predict, request, model)
-      outputs = {k: tensors.from_proto(v) for k, v in response.outputs.items()}
-      if not start:
-        class_names = tuple(_text(c) for c in outputs[features.CLASS_NAMES][0])
-        version, label = response.model_spec.version.value, None
-      parts.append(outputs)
-    join = lambda key: np.concatenate([p[key] for p in parts])  # pylint: disable=unnecessary-lambda-assignment
-    return Predictions(model, int(version), class_names, join(features.PROBABILITIES),
-                       [_text(c) for c in join(features.TOP_CLASS)], join(features.TOP_SCORE),
-                       join(features.PENULTIMATE))
+    groups = tensors.group_clips(clips, _SIGNATURE_DTYPES.get(signature))
+    total = sum(len(g.indices) for g in groups)
+    rows: Dict[str, List] = {k: [None] * total for k in _ROW_OUTPUTS}
+    class_names: Tuple[str, ...] = ()
+    for group in groups:
+      name = signature or (features.EMBEDDING_SIGNATURE if group.batch.dtype == np.uint8
+                           else features.FLOAT_EMBEDDING_SIGNATURE)
+      per_clip = group.batch[0].nbytes + 256
+      chunk = max(1, min(self.max_batch_clips, (self.max_message_bytes - 4096) // per_clip))
+      for start in range(0, len(group.batch), chunk):
+        request = predict_pb2.PredictRequest()
+        _set_spec(request.model_spec, model, version, label, name)
+        tensors.fill_proto(request.inputs[features.EMBEDDING_INPUT],
+                           group.batch[start:start + chunk])
+        request.output_filter.extend(_ROW_OUTPUTS + (() if class_names else
+                                                     (features.CLASS_NAMES,)))
+        response = self._call(self._predict.Predict, request, model)
+        outputs = {k: tensors.from_proto(v) for k, v in response.outputs.items()}
+        if not class_names:
+          class_names = tuple(_text(c) for c in outputs[features.CLASS_NAMES][0])
+          version, label = response.model_spec.version.value, None
+        for key in _ROW_OUTPUTS:
+          for index, row in zip(group.indices[start:start + chunk], outputs[key]):
+            rows[key][index] = row
+    return Predictions(model, int(version), class_names,
+                       np.stack(rows[features.PROBABILITIES]).astype(np.float32),
+                       [_text(c) for c in rows[features.TOP_CLASS]],
+                       np.asarray(rows[features.TOP_SCORE], np.float32),
+                       np.stack(rows[features.PENULTIMATE]).astype(np.float32))
 
   # --- plumbing ------------------------------------------------------------------------
 

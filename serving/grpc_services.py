@@ -17,7 +17,7 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      prediction_service_pb2_grpc)
 
 from envsound.errors import EnvsoundError
-from envsound.serving import status
+from envsound.serving import status, tensors
 from envsound.serving.model_manager import ModelManager
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def resolve(manager: ModelManager, spec):
 def ndarray(tensor_proto, alias: str):
   """TensorProto -> numpy, INVALID_ARGUMENT when the proto is malformed."""
   try:
-    return tf.make_ndarray(tensor_proto)
+    return tensors.from_proto(tensor_proto)
   except (TypeError, ValueError) as e:
     raise status.invalid_argument(f'input {alias!r}: malformed TensorProto: {e}') from e
 
@@ -74,7 +74,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     response = predict_pb2.PredictResponse()
     self._fill_spec(response.model_spec, request.model_spec, servable)
     for key, value in outputs.items():
-      response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
+      tensors.fill_proto(response.outputs[key], value)
     return response
 
   @_grpc_errors

@@ -89,3 +89,24 @@ def test_transform_features_signature_emits_the_label(saved_model, transformed):
       examples=tf.constant([serialize(e, env) for e, env in clips]))
   assert out[features.LABEL_XF].numpy().tolist() == [env for _, env in clips]
   assert out[features.EMBEDDING_XF].shape == (4, 1280)
+
+
+def test_clips_grouped_by_frame_count_embed_as_they_do_alone(saved_model, transformed):
+  """What the serving client sends (serving/tensors.group_clips): no clip is zero-padded,
+  because zero frames would count as sound; the graph pads and masks each clip itself."""
+  from envsound.serving import tensors  # pylint: disable=import-outside-toplevel
+  loaded, _, _ = saved_model
+  predict = loaded.signatures[features.EMBEDDING_SIGNATURE]
+  clips = [c for c, _ in transformed['clips']['eval'][:9]]
+  assert {len(c) for c in clips} == {7, 10, 12}
+  alone = [predict(embedding=tf.constant(c[None]))[features.PENULTIMATE].numpy()[0]
+           for c in clips]
+  for group in tensors.group_clips(clips):
+    out = predict(embedding=tf.constant(group.batch))[features.PENULTIMATE].numpy()
+    for row, index in zip(out, group.indices):
+      np.testing.assert_allclose(row, alone[index], rtol=1e-5, atol=1e-6)
+  short = next(c for c in clips if len(c) < features.NUM_FRAMES)
+  padded = np.concatenate([short, np.zeros((features.NUM_FRAMES - len(short), 128), np.uint8)])
+  zero_padded = predict(embedding=tf.constant(padded[None]))[features.PENULTIMATE].numpy()[0]
+  short_alone = predict(embedding=tf.constant(short[None]))[features.PENULTIMATE].numpy()[0]
+  assert np.abs(zero_padded - short_alone).max() > 1e-4  # why the client must not pad
