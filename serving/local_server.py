@@ -8,6 +8,7 @@ docs/serving.md for exactly which).
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
 import threading
 from concurrent import futures
@@ -190,9 +191,16 @@ def _bracket(host: str) -> str:
   return f'[{host}]' if ':' in host and not host.startswith('[') else host
 
 
+def _interrupt(signum, frame):  # pylint: disable=unused-argument
+  raise KeyboardInterrupt
+
+
 def serve(options: ServerOptions) -> int:
-  """Runs the server until interrupted; returns the exit status."""
+  """Runs the server until interrupted (Ctrl-C or SIGTERM); returns the exit status."""
   server = ModelServer(options)
+  # SIGTERM (kill, docker stop, systemd) stops it like Ctrl-C: requests finish, models unload.
+  previous = (signal.signal(signal.SIGTERM, _interrupt)
+              if threading.current_thread() is threading.main_thread() else None)
   try:
     server.start()
     server.wait()
@@ -200,6 +208,8 @@ def serve(options: ServerOptions) -> int:
     pass
   finally:
     server.stop()
+    if previous is not None:
+      signal.signal(signal.SIGTERM, previous)
   return 0
 
 
