@@ -52,9 +52,9 @@ def load_clip(path: Path):
 def _predict(args: argparse.Namespace) -> int:
   import numpy as np  # pylint: disable=import-outside-toplevel
   from envsound.errors import InvalidInputError  # pylint: disable=import-outside-toplevel
+  clips = [load_clip(p) for p in args.clips]  # before TensorFlow loads: a bad file fails fast
   from envsound.serving.client import Client  # pylint: disable=import-outside-toplevel
   from envsound.serving.errors import InvalidRequestError  # pylint: disable=import-outside-toplevel
-  clips = [load_clip(p) for p in args.clips]
   with Client(args.server, timeout_s=args.timeout) as client:
     try:
       result = client.predict(args.model, clips, version=args.version, label=args.label,
