@@ -12,7 +12,7 @@ from typing import Callable, List, Optional, Sequence
 
 from envsound.components import approaches
 from envsound.errors import EnvsoundError
-from envsound.gui import actions, loader, reference as refs, settings
+from envsound.gui import actions, loader, projection, reference as refs, settings
 from envsound.gui.plot import MapView
 from envsound.gui.session import ModelChoice
 from envsound.gui.table import ResultsTable, SkippedList
@@ -75,6 +75,10 @@ class App(actions.Actions):
     self.reference_var = tk.StringVar(value=str(self.reference_dir or 'none'))
     self._build()
     self._enable_drop()
+    # Compile UMAP's numba code while the user picks clips: the first map is then fast.
+    self.worker.submit('warm-up', lambda _job, _progress: projection.warm_up(),
+                       on_done=lambda _result: None,
+                       on_error=lambda e: log.warning('UMAP warm-up failed: %s', e))
     root.protocol('WM_DELETE_WINDOW', self.close)
     self.load_reference(self.reference_dir)
     if connect:
