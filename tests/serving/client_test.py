@@ -8,6 +8,7 @@ from the server's own gRPC Predict, called with raw TensorProtos, not through th
 import threading
 import time
 
+import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -123,18 +124,27 @@ def test_chunked_predict_returns_the_rows_of_one_request(server, prediction_stub
   assert len(result.top_class) == len(result.top_score) == len(result.embedding) == len(CLIPS)
 
 
-def test_a_batch_over_the_servers_limit_is_split_to_its_message_size(server, client,
-                                                                     prediction_stub):
-  big = RNG.integers(0, 256, (1000, features.NUM_FRAMES, features.EMBEDDING_DIM), np.uint8)
-  assert big.nbytes > MAX_MESSAGE_BYTES
-  with pytest.raises(MessageTooLargeError) as e:  # the default 4 MiB is over this server's
-    client.predict(MODEL, big)
-  assert e.value.code == 'RESOURCE_EXHAUSTED' and server.grpc_target in str(e.value)
+def test_a_batch_over_the_servers_limit_is_split_to_its_message_size(server, prediction_stub):
+  big = RNG.uniform(-2, 2, (600, features.NUM_FRAMES, features.EMBEDDING_DIM)).astype(np.float32)
+  with pytest.raises(grpc.RpcError) as e:  # the server refuses the batch as one message
+    _grpc_probabilities(prediction_stub, big)
+  assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
   with Client(server.grpc_target, max_message_bytes=MAX_MESSAGE_BYTES) as fitted:
     result = fitted.predict(MODEL, big)
-  expected = np.concatenate([_grpc_probabilities(prediction_stub, big[:500]),
-                             _grpc_probabilities(prediction_stub, big[500:])])
+  expected = np.concatenate([_grpc_probabilities(prediction_stub, big[i:i + 150])
+                             for i in range(0, len(big), 150)])
   np.testing.assert_allclose(result.probabilities, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_a_request_over_the_servers_limit_raises_message_too_large(server):
+  big = RNG.uniform(-2, 2, (600, features.NUM_FRAMES, features.EMBEDDING_DIM)).astype(np.float32)
+  # Told the server takes 8 MiB, the client sends all 600 clips (3 MiB) at once.
+  with Client(server.grpc_target, max_message_bytes=8 << 20,
+              max_batch_clips=len(big)) as optimistic:
+    with pytest.raises(MessageTooLargeError) as e:
+      optimistic.predict(MODEL, big)
+  assert e.value.code == 'RESOURCE_EXHAUSTED'
+  assert str(e.value).startswith(f'{server.grpc_target}, model {MODEL}: ')
 
 
 # --- errors --------------------------------------------------------------------------
