@@ -106,8 +106,7 @@ def export_cnn1d(base_path: Path, version: int, work: Path = DEFAULT_WORK,
   tf_keras.utils.set_random_seed(seed)
   model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(**hparams), len(names))
   out = Path(base_path) / str(int(version))
-  model.save(str(out), save_format='tf',
-             signatures=signatures.make_signatures(model, tft_output, names))
+  signatures.save_model(model, str(out), tft_output, names)
   warmup.write_warmup_requests(str(out))
   return out
 

@@ -36,8 +36,15 @@ SERVING_SIGNATURE = 'serving_default'       # serialized SequenceExamples -> out
 TRANSFORM_SIGNATURE = 'transform_features'  # for TFMA preprocessing
 EMBEDDING_SIGNATURE = 'predict_embeddings'  # uint8 [batch, frames, 128] -> outputs
 FLOAT_EMBEDDING_SIGNATURE = 'predict_float_embeddings'  # float32 [batch, frames, 128]
+CLASSIFY_SIGNATURE = 'classify'          # serialized tf.Examples -> classes, scores
 SERIALIZED_INPUT = 'examples'
 EMBEDDING_INPUT = 'embedding'
+# TF Serving's Classify API: the method name and tensor keys it requires of a signature.
+# Its tf.Examples carry ``audio_embedding`` as a bytes_list, one 128-byte value per frame.
+CLASSIFY_METHOD = 'tensorflow/serving/classify'
+CLASSIFY_INPUT = 'inputs'
+CLASSIFY_CLASSES = 'classes'         # string [batch, num_classes]: the class names
+CLASSIFY_SCORES = 'scores'           # float32 [batch, num_classes]: their probabilities
 
 # Output keys of every prediction signature.
 PROBABILITIES = 'probabilities'      # float32 [batch, num_classes], rows sum to 1

@@ -10,10 +10,17 @@ very same preprocessing as training. Names and output keys come from features.py
 - ``predict_embeddings``: uint8 ``embedding`` ``[batch, frames, 128]`` (any frame count).
 - ``predict_float_embeddings``: float32 dequantised ``embedding`` ``[batch, frames, 128]``
   (re-quantised in-graph, exact for values that came from AudioSet bytes).
+- ``classify``: serialized tf.Examples (``inputs``; ``audio_embedding`` a bytes_list of
+  frames) -> ``classes`` and ``scores``, with method ``tensorflow/serving/classify``, so TF
+  Serving's Classify API works too.
 - ``transform_features``: serialized examples -> transformed features and label (TFMA).
+
+``save_model`` writes them (``tf.saved_model.save`` marks every signature as a predict
+one; it then sets the classify signature's method name).
 """
 
-from typing import Dict, Sequence
+import os
+from typing import Dict, Mapping, Sequence
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -42,6 +49,17 @@ def parse_raw_examples(serialized: tf.Tensor, with_label: bool) -> Dict[str, tf.
   ctx, seq, _ = tf.io.parse_sequence_example(serialized, context_features=context,
                                              sequence_features=sequence)
   return {**ctx, **seq}
+
+
+def parse_frame_examples(serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
+  """Parses serialized tf.Examples whose ``audio_embedding`` bytes_list holds one 128-byte
+  value per frame into the raw features preprocessing_fn receives."""
+  parsed = tf.io.parse_example(serialized, {features.EMBEDDING_KEY: tf.io.RaggedFeature(
+      tf.string, row_splits_dtype=tf.int64)})
+  frames = parsed[features.EMBEDDING_KEY]  # [batch, (frames)] -> [batch, (frames), (1)]
+  one_each = tf.range(tf.shape(frames.values, out_type=tf.int64)[0] + 1)
+  return {features.EMBEDDING_KEY: tf.RaggedTensor.from_row_splits(
+      tf.RaggedTensor.from_row_splits(frames.values, one_each), frames.row_splits)}
 
 
 def quantize(embedding: tf.Tensor) -> tf.Tensor:
@@ -112,9 +130,47 @@ def make_signatures(model: tf_keras.Model, tft_output: tft.TFTransformOutput,
   def predict_float_embeddings(embedding):
     return predict(embedding_to_raw(quantize(embedding)))
 
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string,
+                                              name=features.CLASSIFY_INPUT)])
+  def classify(inputs):
+    outputs = predict(parse_frame_examples(inputs))
+    return {features.CLASSIFY_CLASSES: outputs[features.CLASS_NAMES],
+            features.CLASSIFY_SCORES: outputs[features.PROBABILITIES]}
+
   return {
       features.SERVING_SIGNATURE: serve_examples.get_concrete_function(),
+      features.CLASSIFY_SIGNATURE: classify.get_concrete_function(),
       features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
       features.EMBEDDING_SIGNATURE: predict_embeddings.get_concrete_function(),
       features.FLOAT_EMBEDDING_SIGNATURE: predict_float_embeddings.get_concrete_function(),
   }
+
+
+METHOD_NAMES = {features.CLASSIFY_SIGNATURE: features.CLASSIFY_METHOD}
+
+
+def save_model(model: tf_keras.Model, export_dir: str, tft_output: tft.TFTransformOutput,
+               class_names: Sequence[str]) -> None:
+  """Saves ``model`` with make_signatures' signatures and their TF Serving method names."""
+  model.save(export_dir, save_format='tf',
+             signatures=make_signatures(model, tft_output, class_names))
+  set_method_names(export_dir, METHOD_NAMES)
+
+
+def set_method_names(export_dir: str, method_names: Mapping[str, str]) -> None:
+  """Sets the SignatureDefs' method names in ``saved_model.pb`` (replaced atomically).
+
+  Raises:
+    KeyError: a named signature is not in the SavedModel.
+  """
+  from tensorflow.core.protobuf import saved_model_pb2  # pylint: disable=import-outside-toplevel
+  path = os.path.join(export_dir, 'saved_model.pb')
+  proto = saved_model_pb2.SavedModel.FromString(tf.io.gfile.GFile(path, 'rb').read())
+  for meta_graph in proto.meta_graphs:
+    for key, method in method_names.items():
+      if key not in meta_graph.signature_def:
+        raise KeyError(f'{export_dir}: no signature {key!r}')
+      meta_graph.signature_def[key].method_name = method
+  with tf.io.gfile.GFile(path + '.tmp', 'wb') as f:
+    f.write(proto.SerializeToString())
+  tf.io.gfile.rename(path + '.tmp', path, overwrite=True)

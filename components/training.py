@@ -163,7 +163,6 @@ def train_and_export(fn_args, hp: TrainerHparams,
   with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), 'w') as f:
     json.dump(record, f, indent=1)
 
-  sigs = signatures.make_signatures(model, tft_output, class_names)
-  model.save(fn_args.serving_model_dir, save_format='tf', signatures=sigs)
+  signatures.save_model(model, fn_args.serving_model_dir, tft_output, class_names)
   _write_warmup(fn_args.serving_model_dir)
   return history

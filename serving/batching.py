@@ -11,6 +11,7 @@ pieces of ``max_execution_batch_size`` rows that batch like any other request. A
 
 import collections
 import threading
+from concurrent import futures
 import time
 from typing import Callable, Dict, List, Optional
 
@@ -24,7 +25,7 @@ Tensors = Dict[str, np.ndarray]
 
 
 class _Task:
-  __slots__ = ('inputs', 'rows', 'key', 'arrived', 'done', 'outputs', 'error')
+  __slots__ = ('inputs', 'rows', 'key', 'arrived', 'future')
 
   def __init__(self, inputs: Tensors, rows: int):
     self.inputs = inputs
@@ -32,9 +33,32 @@ class _Task:
     # Only requests whose tensors agree beyond dimension 0 can be concatenated.
     self.key = tuple(sorted((k, v.dtype.str, v.shape[1:]) for k, v in inputs.items()))
     self.arrived = time.monotonic()
-    self.done = threading.Event()
-    self.outputs: Optional[Tensors] = None
-    self.error: Optional[BaseException] = None
+    self.future: futures.Future = futures.Future()
+
+
+def _gather(tasks: List[_Task]) -> futures.Future:
+  """One future for the pieces of a split request: their outputs concatenated, in order."""
+  if len(tasks) == 1:
+    return tasks[0].future
+  result: futures.Future = futures.Future()
+  pending = [len(tasks)]
+  lock = threading.Lock()
+
+  def piece_done(_) -> None:
+    with lock:
+      pending[0] -= 1
+      if pending[0]:
+        return
+    errors = [t.future.exception() for t in tasks if t.future.exception() is not None]
+    if errors:
+      result.set_exception(errors[0])
+    else:
+      parts = [t.future.result() for t in tasks]
+      result.set_result({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+
+  for task in tasks:
+    task.future.add_done_callback(piece_done)
+  return result
 
 
 def batch_size_of(inputs: Tensors) -> int:
@@ -70,6 +94,14 @@ class BatchScheduler:
       status.ServingError: INVALID_ARGUMENT for a request larger than the batching
         parameters allow, UNAVAILABLE when the queue is full, or the model's own error.
     """
+    return self.submit_future(inputs).result()
+
+  def submit_future(self, inputs: Tensors) -> futures.Future:
+    """Queues ``inputs`` without waiting; the future holds this request's outputs.
+
+    Raises:
+      status.ServingError: as ``submit`` for a request that cannot be queued.
+    """
     rows = batch_size_of(inputs)
     options = self._options
     if rows > options.max_batch_size:
@@ -81,23 +113,20 @@ class BatchScheduler:
     tasks = [_Task({k: v[start:start + step] for k, v in inputs.items()} if rows > step
                    else inputs, min(step, rows - start)) for start in range(0, rows, step)]
     with self._cond:
-      closed = self._closed
-      if not closed:
+      if not self._closed:
         if self._queued_rows + rows > options.max_enqueued_batches * step:
           raise status.unavailable('The batch scheduling queue to which this task was '
                                    'submitted is full')
         self._queue.extend(tasks)
         self._queued_rows += rows
         self._cond.notify(len(tasks))
-    if closed:  # The version is being unloaded: finish this request unbatched.
-      return self._run(inputs)
-    for task in tasks:
-      task.done.wait()
-      if task.error is not None:
-        raise task.error
-    if len(tasks) == 1:
-      return tasks[0].outputs
-    return {k: np.concatenate([t.outputs[k] for t in tasks]) for k in tasks[0].outputs}
+        return _gather(tasks)
+    done: futures.Future = futures.Future()  # being unloaded: finish this one unbatched
+    try:
+      done.set_result(self._run(inputs))
+    except Exception as e:  # pylint: disable=broad-except
+      done.set_exception(e)
+    return done
 
   @property
   def queued_rows(self) -> int:
@@ -154,14 +183,12 @@ class BatchScheduler:
         for task in batch:
           self._process([task])
         return
-      batch[0].error = e
-      batch[0].done.set()
+      batch[0].future.set_exception(e)
       return
     start = 0
     for task in batch:
-      task.outputs = {k: v[start:start + task.rows] for k, v in outputs.items()}
+      task.future.set_result({k: v[start:start + task.rows] for k, v in outputs.items()})
       start += task.rows
-      task.done.set()
 
   def _run_padded(self, batch: List[_Task]) -> Tensors:
     """Concatenates the batch, pads it to an allowed size, runs it, cuts the padding."""

@@ -1,6 +1,7 @@
 """TF Serving's gRPC services on top of a ModelManager.
 
-PredictionService: Predict, GetModelMetadata and Classify (for classify signatures);
+PredictionService: Predict, GetModelMetadata and Classify (signatures of method
+``tensorflow/serving/classify``: ``inputs`` -> ``classes``/``scores``);
 Regress and MultiInference answer UNIMPLEMENTED. ModelService: GetModelStatus and
 HandleReloadConfigRequest.
 """
@@ -9,20 +10,22 @@ import functools
 import logging
 
 import grpc
+import numpy as np
 import tensorflow as tf
+from tensorflow.core.example import example_pb2
 from tensorflow.core.protobuf import error_codes_pb2
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, model_management_pb2,
                                      model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
+from envsound.components import features
 from envsound.errors import EnvsoundError
 from envsound.serving import status, tensors
 from envsound.serving.model_manager import ModelManager
 
 log = logging.getLogger(__name__)
 SIGNATURE_DEF = 'signature_def'
-CLASSIFY_METHOD = 'tensorflow/serving/classify'
 
 
 def _grpc_errors(method):
@@ -43,6 +46,26 @@ def _spec_version(spec):
   which = spec.WhichOneof('version_choice')
   return (spec.version.value if which == 'version' else None,
           spec.version_label if which == 'version_label' else None)
+
+
+def _examples(inputs) -> np.ndarray:
+  """Serialized tf.Examples of a Classify ``Input`` (context merged in, as TF Serving does)."""
+  kind = inputs.WhichOneof('kind')
+  if kind == 'example_list':
+    examples = list(inputs.example_list.examples)
+  elif kind == 'example_list_with_context':
+    context = inputs.example_list_with_context.context
+    examples = []
+    for example in inputs.example_list_with_context.examples:
+      merged = example_pb2.Example()
+      merged.CopyFrom(context)
+      merged.MergeFrom(example)
+      examples.append(merged)
+  else:
+    raise status.invalid_argument('Input is empty')
+  if not examples:
+    raise status.invalid_argument('Input is empty')
+  return np.array([e.SerializeToString() for e in examples], dtype=object)
 
 
 def resolve(manager: ModelManager, spec):
@@ -98,23 +121,24 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     servable = resolve(self._manager, request.model_spec)
     key = request.model_spec.signature_name or tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
     signature = servable.signature_def(key)
-    if signature.method_name != CLASSIFY_METHOD:
+    if signature.method_name != features.CLASSIFY_METHOD:
       raise status.invalid_argument(
-          f'Expected classification signature method_name to be {CLASSIFY_METHOD}. '
-          f'Was: {signature.method_name}')
-    kind = request.input.WhichOneof('kind')
-    if kind != 'example_list':
-      raise status.invalid_argument(f'Classify supports Input.example_list only, got {kind}')
-    examples = [e.SerializeToString() for e in request.input.example_list.examples]
-    (alias,) = signature.inputs
-    outputs = servable.predict(key, {alias: tf.constant(examples).numpy()}, batched=False)
+          f'Expected classification signature method_name to be {features.CLASSIFY_METHOD}.'
+          f' Was: {signature.method_name}')
+    if set(signature.inputs) != {features.CLASSIFY_INPUT}:
+      raise status.invalid_argument(
+          f'Classification signature must have exactly one input, named '
+          f'{features.CLASSIFY_INPUT!r}')
+    outputs = servable.predict(key, {features.CLASSIFY_INPUT: _examples(request.input)})
+    classes = outputs.get(features.CLASSIFY_CLASSES)
+    scores = outputs.get(features.CLASSIFY_SCORES)
+    if classes is None and scores is None:
+      raise status.invalid_argument('Classification signature has neither classes nor scores')
     response = classification_pb2.ClassificationResponse()
     self._fill_spec(response.model_spec, request.model_spec, servable)
-    classes, scores = outputs.get('classes'), outputs.get('scores')
-    for i in range(len(examples)):
+    for i in range(len(classes if classes is not None else scores)):
       result = response.result.classifications.add()
-      width = len(scores[i]) if scores is not None else len(classes[i])
-      for j in range(width):
+      for j in range((classes if classes is not None else scores).shape[1]):
         item = result.classes.add()
         if classes is not None:
           item.label = classes[i][j].decode()

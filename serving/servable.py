@@ -1,8 +1,10 @@
 """One loaded model version: its SignatureDefs and checked, optionally batched, execution."""
 
 from pathlib import Path
-from typing import Dict, Iterable, Optional
+from concurrent import futures
+from typing import Dict, Iterable, List, Optional, Tuple
 
+import grpc
 import numpy as np
 import tensorflow as tf
 
@@ -11,6 +13,9 @@ from envsound.serving.model_config import BatchingOptions
 
 Tensors = Dict[str, np.ndarray]
 PREDICT_METHOD = 'tensorflow/serving/predict'
+# Predict runs any signature of these methods ('' is what an unmarked signature has).
+SIGNATURE_METHODS = ('', PREDICT_METHOD, 'tensorflow/serving/classify',
+                     'tensorflow/serving/regress')
 
 
 class Servable:
@@ -56,20 +61,58 @@ class Servable:
       status.ServingError: INVALID_ARGUMENT for wrong names, dtypes or shapes (or inputs
         the graph rejects), FAILED_PRECONDITION for an unknown signature.
     """
+    if batched:
+      return self.predict_future(signature_name, inputs, output_filter).result()
+    key, wanted = self._check(signature_name, inputs, output_filter)
+    outputs = self._call(key, inputs)
+    return {k: outputs[k] for k in wanted}
+
+  def predict_future(self, signature_name: str, inputs: Tensors,
+                     output_filter: Iterable[str] = (),
+                     executor: Optional[futures.Executor] = None) -> futures.Future:
+    """Checks the request now (raising as ``predict``), then runs it in a batch when
+    batching is on, else on ``executor`` (here and now without one); the future holds the
+    outputs or the model's error."""
+    key, wanted = self._check(signature_name, inputs, output_filter)
+    scheduler = self._schedulers.get(key)
+    if scheduler is not None:
+      running = scheduler.submit_future(inputs)
+    elif executor is not None:
+      running = executor.submit(self._call, key, inputs)
+    else:
+      running = futures.Future()
+      try:
+        running.set_result(self._call(key, inputs))
+      except Exception as e:  # pylint: disable=broad-except
+        running.set_exception(e)
+    selected: futures.Future = futures.Future()
+
+    def select(done: futures.Future) -> None:
+      if done.exception() is not None:
+        selected.set_exception(done.exception())
+      else:
+        outputs = done.result()
+        selected.set_result({k: outputs[k] for k in wanted})
+
+    running.add_done_callback(select)
+    return selected
+
+  def _check(self, signature_name: str, inputs: Tensors,
+             output_filter: Iterable[str]) -> Tuple[str, List[str]]:
+    """(signature key, output keys) of a valid request; ServingError otherwise."""
     key = signature_name or tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
     signature = self.signature_def(key)
-    if signature.method_name and signature.method_name != PREDICT_METHOD:
-      raise status.invalid_argument(
-          f'Expected prediction signature method_name to be {PREDICT_METHOD}. '
-          f'Was: {signature.method_name}')
+    if signature.method_name not in SIGNATURE_METHODS:  # as TF Serving's Predict checks
+      raise status.ServingError(
+          grpc.StatusCode.INTERNAL,
+          'Expected prediction signature method_name to be one of {'
+          + ', '.join(SIGNATURE_METHODS[1:]) + f'}}. Was: {signature.method_name}')
     _check_names('input', inputs, signature.inputs)
     wanted = list(output_filter) or list(signature.outputs)
     _check_names('output', wanted, signature.outputs, exact=False)
     for alias, info in signature.inputs.items():
       _check_tensor(alias, inputs[alias], info)
-    scheduler = self._schedulers.get(key) if batched else None
-    outputs = scheduler.submit(inputs) if scheduler else self._call(key, inputs)
-    return {k: outputs[k] for k in wanted}
+    return key, wanted
 
   def warm_up(self) -> int:
     """Replays ``assets.extra/tf_serving_warmup_requests``; returns how many ran."""

@@ -28,6 +28,29 @@ class Clip:
     return int(self.embedding.shape[0])
 
 
+def encode_clip_example(embedding: np.ndarray) -> bytes:
+  """Serialises one clip's frames as the ``tf.train.Example`` TF Serving's Classify API
+  takes: ``audio_embedding`` as a bytes_list, one 128-byte value per frame.
+
+  Raises:
+    ValueError: ``embedding`` is not uint8 ``[frames, 128]``.
+  """
+  embedding = _checked_embedding(embedding)
+  ex = example_pb2.Example()
+  ex.features.feature[features.EMBEDDING_KEY].bytes_list.value.extend(
+      row.tobytes() for row in embedding)
+  return ex.SerializeToString()
+
+
+def _checked_embedding(embedding) -> np.ndarray:
+  embedding = np.asarray(embedding)
+  if embedding.dtype != np.uint8 or embedding.ndim != 2 or \
+      embedding.shape[1] != features.EMBEDDING_DIM:
+    raise ValueError(f'embedding must be uint8 [frames, {features.EMBEDDING_DIM}], '
+                     f'got {embedding.dtype} {embedding.shape}')
+  return embedding
+
+
 def encode_clip(video_id: str, start_time_seconds: float, end_time_seconds: float,
                 labels: Sequence[int], embedding: np.ndarray) -> bytes:
   """Serialises one clip as an AudioSet ``SequenceExample``.
@@ -42,11 +65,7 @@ def encode_clip(video_id: str, start_time_seconds: float, end_time_seconds: floa
   Returns:
     The serialised ``tf.train.SequenceExample``.
   """
-  embedding = np.asarray(embedding)
-  if embedding.dtype != np.uint8 or embedding.ndim != 2 or \
-      embedding.shape[1] != features.EMBEDDING_DIM:
-    raise ValueError(f'embedding must be uint8 [frames, {features.EMBEDDING_DIM}], '
-                     f'got {embedding.dtype} {embedding.shape}')
+  embedding = _checked_embedding(embedding)
   ex = example_pb2.SequenceExample()
   ctx = ex.context.feature
   ctx[features.VIDEO_ID_KEY].bytes_list.value.append(video_id.encode())

@@ -39,13 +39,12 @@ def saved_model(transformed, tmp_path_factory):
   model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(filters=8, hidden=6),
                                     len(CLASS_NAMES))
   path = str(tmp_path_factory.mktemp('model') / 'serving')
-  model.save(path, save_format='tf',
-             signatures=signatures.make_signatures(model, tft_output, CLASS_NAMES))
-  return tf.saved_model.load(path), model, tft_output
+  signatures.save_model(model, path, tft_output, CLASS_NAMES)
+  return tf.saved_model.load(path), model, tft_output, path
 
 
 def test_all_prediction_signatures_agree(saved_model, transformed):
-  loaded, _, _ = saved_model
+  loaded, *_ = saved_model
   clips = transformed['clips']['eval'][:6]  # frame counts 10, 7, 12
   embeddings = [c for c, _ in clips]
   from_examples = loaded.signatures[features.SERVING_SIGNATURE](
@@ -64,7 +63,7 @@ def test_all_prediction_signatures_agree(saved_model, transformed):
 
 
 def test_outputs_are_dense_batch_first_and_match_the_keras_model(saved_model, transformed):
-  loaded, model, tft_output = saved_model
+  loaded, model, tft_output, _ = saved_model
   embedding = np.stack([c for c, _ in transformed['clips']['eval'][:3]])[:, :10]
   out = loaded.signatures[features.EMBEDDING_SIGNATURE](embedding=tf.constant(embedding))
   probs = out[features.PROBABILITIES].numpy()
@@ -82,8 +81,28 @@ def test_outputs_are_dense_batch_first_and_match_the_keras_model(saved_model, tr
   np.testing.assert_allclose(probs, direct.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_classify_signature_takes_frame_examples_and_is_marked_for_tf_serving(saved_model,
+                                                                             transformed):
+  from envsound.audioset.records import encode_clip_example  # pylint: disable=import-outside-toplevel
+  from envsound.serving import warmup  # pylint: disable=import-outside-toplevel
+  loaded, _, _, path = saved_model
+  clips = [c for c, _ in transformed['clips']['eval'][:9]]  # 10, 7 and 12 frames
+  out = loaded.signatures[features.CLASSIFY_SIGNATURE](
+      inputs=tf.constant([encode_clip_example(c) for c in clips]))
+  from_examples = loaded.signatures[features.SERVING_SIGNATURE](
+      examples=tf.constant([serialize(c) for c in clips]))
+  np.testing.assert_allclose(out[features.CLASSIFY_SCORES].numpy(),
+                             from_examples[features.PROBABILITIES].numpy(), rtol=1e-5, atol=1e-6)
+  assert out[features.CLASSIFY_CLASSES].numpy().tolist() == [[c.encode() for c in CLASS_NAMES]] * 9
+  methods = {k: v.method_name for k, v in warmup.read_signature_defs(path).items()}
+  assert methods[features.CLASSIFY_SIGNATURE] == features.CLASSIFY_METHOD
+  assert methods[features.EMBEDDING_SIGNATURE] == 'tensorflow/serving/predict'
+  assert set(warmup.read_signature_defs(path)[features.CLASSIFY_SIGNATURE].inputs) == {
+      features.CLASSIFY_INPUT}
+
+
 def test_transform_features_signature_emits_the_label(saved_model, transformed):
-  loaded, _, _ = saved_model
+  loaded, *_ = saved_model
   clips = transformed['clips']['eval'][:4]
   out = loaded.signatures[features.TRANSFORM_SIGNATURE](
       examples=tf.constant([serialize(e, env) for e, env in clips]))
@@ -95,7 +114,7 @@ def test_clips_grouped_by_frame_count_embed_as_they_do_alone(saved_model, transf
   """What the serving client sends (serving/tensors.group_clips): no clip is zero-padded,
   because zero frames would count as sound; the graph pads and masks each clip itself."""
   from envsound.serving import tensors  # pylint: disable=import-outside-toplevel
-  loaded, _, _ = saved_model
+  loaded, *_ = saved_model
   predict = loaded.signatures[features.EMBEDDING_SIGNATURE]
   clips = [c for c, _ in transformed['clips']['eval'][:9]]
   assert {len(c) for c in clips} == {7, 10, 12}

@@ -104,12 +104,37 @@ def test_metadata_and_status(prediction_stub, model_stub):
   assert _error(model_stub.GetModelStatus, status_request)[0] == grpc.StatusCode.NOT_FOUND
 
 
-def test_classify_needs_a_classification_signature(prediction_stub):
+def _classify_request(clips, **spec):
   request = classification_pb2.ClassificationRequest()
   request.model_spec.name = 'cnn1d_balanced'
-  request.input.example_list.examples.add()
+  request.model_spec.signature_name = spec.pop('signature_name', features.CLASSIFY_SIGNATURE)
+  for clip in clips:
+    request.input.example_list.examples.add().ParseFromString(
+        records.encode_clip_example(clip))
+  return request
+
+
+def test_classify_takes_frame_examples_and_matches_predict(prediction_stub):
+  clips = [np.random.default_rng(i).integers(0, 256, (n, 128), np.uint8)
+           for i, n in enumerate((10, 4, 12))]
+  response = prediction_stub.Classify(_classify_request(clips), timeout=30)
+  assert response.model_spec.version.value == 2
+  for clip, result in zip(clips, response.result.classifications):
+    want = prediction_stub.Predict(_request(inputs={features.EMBEDDING_INPUT: clip[None]}),
+                                   timeout=30)
+    probabilities = tf.make_ndarray(want.outputs[features.PROBABILITIES])[0]
+    assert [c.label for c in result.classes] == list(CLASSES)
+    np.testing.assert_allclose([c.score for c in result.classes], probabilities, rtol=1e-5)
+  assert len(response.result.classifications) == 3
+
+
+def test_classify_needs_a_classification_signature(prediction_stub):
+  request = _classify_request([np.zeros((10, 128), np.uint8)],
+                              signature_name=features.EMBEDDING_SIGNATURE)
   code, message = _error(prediction_stub.Classify, request)
   assert code == grpc.StatusCode.INVALID_ARGUMENT and 'classify' in message
+  code, message = _error(prediction_stub.Classify, _classify_request([]))
+  assert code == grpc.StatusCode.INVALID_ARGUMENT and 'empty' in message
 
 
 def test_reload_config_with_a_bad_config_keeps_serving(model_stub, prediction_stub):

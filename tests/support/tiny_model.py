@@ -91,10 +91,23 @@ class _Exported(tf.Module):
     _, seq, _ = tf.io.parse_sequence_example(
         examples, sequence_features={features.EMBEDDING_KEY: tf.io.RaggedFeature(
             tf.string, row_splits_dtype=tf.int64)})
-    raw = seq[features.EMBEDDING_KEY].merge_dims(1, 2)  # [batch, (frames), (1)] -> frames
-    frames = tf.io.decode_raw(raw.flat_values, tf.uint8, fixed_length=features.EMBEDDING_DIM)
-    floats = features.dequantize(tf.cast(raw.with_flat_values(frames), tf.float32))
-    return self.outputs(_fix_frames(floats.to_tensor()))
+    return self.outputs(_decode(seq[features.EMBEDDING_KEY].merge_dims(1, 2)))
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string,
+                                              name=features.CLASSIFY_INPUT)])
+  def classify(self, inputs):
+    parsed = tf.io.parse_example(inputs, {features.EMBEDDING_KEY: tf.io.RaggedFeature(
+        tf.string, row_splits_dtype=tf.int64)})
+    outputs = self.outputs(_decode(parsed[features.EMBEDDING_KEY]))
+    return {features.CLASSIFY_CLASSES: outputs[features.CLASS_NAMES],
+            features.CLASSIFY_SCORES: outputs[features.PROBABILITIES]}
+
+
+def _decode(raw: tf.RaggedTensor) -> tf.Tensor:
+  """128-byte frame strings ``[batch, (frames)]`` -> dequantised floats, NUM_FRAMES long."""
+  frames = tf.io.decode_raw(raw.flat_values, tf.uint8, fixed_length=features.EMBEDDING_DIM)
+  floats = features.dequantize(tf.cast(raw.with_flat_values(frames), tf.float32))
+  return _fix_frames(floats.to_tensor())
 
 
 def export_tiny_model(base_path, version: int, class_names: Sequence[str],
@@ -109,7 +122,8 @@ def export_tiny_model(base_path, version: int, class_names: Sequence[str],
 
   Returns:
     The version directory, with ``saved_model.pb``, ``variables/`` and the signatures
-    ``serving_default``, ``predict_embeddings`` and ``predict_float_embeddings``.
+    ``serving_default``, ``predict_embeddings``, ``predict_float_embeddings`` and
+    ``classify`` (method ``tensorflow/serving/classify``).
   """
   out = Path(base_path) / str(int(version))
   module = _Exported(_build_model(len(class_names), seed), class_names)
@@ -117,7 +131,10 @@ def export_tiny_model(base_path, version: int, class_names: Sequence[str],
       features.SERVING_SIGNATURE: module.serve_examples,
       features.EMBEDDING_SIGNATURE: module.predict_uint8,
       features.FLOAT_EMBEDDING_SIGNATURE: module.predict_float,
+      features.CLASSIFY_SIGNATURE: module.classify,
   })
+  from envsound.components import signatures  # pylint: disable=import-outside-toplevel
+  signatures.set_method_names(str(out), signatures.METHOD_NAMES)
   return out
 
 
