@@ -81,11 +81,7 @@ def run(args: argparse.Namespace) -> int:
   print(f'\n$ envsound {shlex.join(serve_command(args))}', flush=True)
   server = local_server.serve_pushed_models(paths(args.workdir)['serving'], port=args.port,
                                             rest_api_port=args.rest_port)
-  print(local_server.usage_text(server), flush=True)
-  try:
+  with local_server.stopped_on_interrupt(server):  # Ctrl-C or SIGTERM
+    print(local_server.usage_text(server), flush=True)
     server.wait()
-  except KeyboardInterrupt:
-    pass
-  finally:
-    server.stop()
   return 0

@@ -6,6 +6,7 @@ docs/serving.md for exactly which).
 """
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import signal
@@ -13,7 +14,7 @@ import sys
 import threading
 from concurrent import futures
 from pathlib import Path
-from typing import Optional, Sequence, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 from envsound.errors import EnvsoundError
 
@@ -195,21 +196,27 @@ def _interrupt(signum, frame):  # pylint: disable=unused-argument
   raise KeyboardInterrupt
 
 
-def serve(options: ServerOptions) -> int:
-  """Runs the server until interrupted (Ctrl-C or SIGTERM); returns the exit status."""
-  server = ModelServer(options)
-  # SIGTERM (kill, docker stop, systemd) stops it like Ctrl-C: requests finish, models unload.
+@contextlib.contextmanager
+def stopped_on_interrupt(server: ModelServer) -> Iterator[ModelServer]:
+  """Stops ``server`` when the block ends, also on Ctrl-C or SIGTERM (kill, docker stop,
+  systemd), which end the block like Ctrl-C: requests finish, models unload."""
   previous = (signal.signal(signal.SIGTERM, _interrupt)
               if threading.current_thread() is threading.main_thread() else None)
   try:
-    server.start()
-    server.wait()
+    yield server
   except KeyboardInterrupt:
     pass
   finally:
     server.stop()
     if previous is not None:
       signal.signal(signal.SIGTERM, previous)
+
+
+def serve(options: ServerOptions) -> int:
+  """Runs the server until interrupted (Ctrl-C or SIGTERM); returns the exit status."""
+  with stopped_on_interrupt(ModelServer(options)) as server:
+    server.start()
+    server.wait()
   return 0
 
 
