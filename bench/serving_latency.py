@@ -11,9 +11,11 @@ tiny`` for tests/support's tiny model) it measures, in one run:
 first calling the ``predict_embeddings`` signature in-process (``tf.saved_model.load``,
 threads for the concurrent clients), then through ``envsound serve`` (a subprocess on free
 127.0.0.1 ports) with batching off and with ``--enable_batching --batching_parameters_file``,
-and prints a table with the server/in-process ratios and the 32-client batching on/off
-throughput ratio. Clients use raw gRPC stubs, one channel each, with requests built once.
-Every loop is bounded in time (``--seconds``) and in count.
+and prints a table with the server/in-process ratios. Then it alternates 32-client runs
+between batching off, batching on and the gRPC floor (bench/grpc_floor.py: the same Python
+gRPC server answering a fixed response, no model), and prints the on/off ratio and how far
+the floor leaves room for it. Clients use raw gRPC stubs, one channel each, with requests
+built once. Every loop is bounded in time (``--seconds``) and in count.
 
   .venv/bin/python bench/serving_latency.py [--model cnn1d|tiny] [--model-dir BASE]
       [--seconds 5] [--batching-file serving/config/batching_parameters.pbtxt]
@@ -32,6 +34,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.support (server launcher, tiny model)
+sys.path.insert(0, str(REPO / 'bench'))  # grpc_floor
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
@@ -46,6 +49,7 @@ MODEL_NAME = 'bench'
 LATENCY_CALLS = {1: 300, 64: 100}  # at most this many sequential calls per latency figure
 CLIENTS = (1, 8, 32)
 MAX_CALLS_PER_CLIENT = 200_000
+FLOOR = 'gRPC floor'  # bench/grpc_floor.py: the same gRPC server with no model behind it
 
 
 # --- models --------------------------------------------------------------------------------
@@ -245,20 +249,27 @@ def in_process_calls(version_dir: Path, signature: str):
   return make
 
 
+def predict_request(batch: np.ndarray, signature: str):
+  """A PredictRequest of ``batch`` for the bench's model."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from tensorflow_serving.apis import predict_pb2  # pylint: disable=import-outside-toplevel
+  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  request = predict_pb2.PredictRequest()
+  request.model_spec.name = MODEL_NAME
+  request.model_spec.signature_name = signature
+  request.inputs[features.EMBEDDING_INPUT].CopyFrom(tf.make_tensor_proto(batch))
+  return request
+
+
 def grpc_calls(target: str, signature: str):
   """Returns ``make(batch) -> call`` sending one prebuilt PredictRequest on its own
-  channel (its own TCP connection) per call object."""
+  channel (its own TCP connection) per call object; a call returns the response."""
   import grpc  # pylint: disable=import-outside-toplevel
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # pylint: disable=import-outside-toplevel
-  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from tensorflow_serving.apis import prediction_service_pb2_grpc  # pylint: disable=import-outside-toplevel
   channels = []
 
   def make(batch: np.ndarray):
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = MODEL_NAME
-    request.model_spec.signature_name = signature
-    request.inputs[features.EMBEDDING_INPUT].CopyFrom(tf.make_tensor_proto(batch))
+    request = predict_request(batch, signature)
     channel = grpc.insecure_channel(target, options=[
         ('grpc.use_local_subchannel_pool', 1), ('grpc.max_receive_message_length', -1)])
     channels.append(channel)
@@ -300,9 +311,11 @@ def paired_rounds(makes: Dict[str, Callable], clients: int, seconds: float,
 
 def run_servers(base: Path, batching_file: Path, seconds: float, signature: str,
                 rounds: int, log_dir: Path, paired_only: bool = False):
-  """Starts ``envsound serve`` twice (batching off and on, free ports), measures each, then
-  alternates their 32-client throughput runs. Returns (per-server results, paired runs)."""
+  """Starts ``envsound serve`` twice (batching off and on, free ports) and the gRPC floor
+  (bench/grpc_floor.py, answering what batching off answered), measures both servers, then
+  alternates the three's 32-client throughput runs. Returns (per-server results, paired)."""
   import contextlib  # pylint: disable=import-outside-toplevel
+  import grpc_floor  # pylint: disable=import-outside-toplevel  (bench/)
   from tests.support.server import local_server  # pylint: disable=import-outside-toplevel
   common = ['--file_system_poll_wait_seconds=0']
   flags = {'serve off': common,
@@ -316,9 +329,14 @@ def run_servers(base: Path, batching_file: Path, seconds: float, signature: str,
           log_dir=log_dir))
       makes[name] = grpc_calls(server.grpc_target, signature)
       stack.callback(makes[name].close)
+    one_clip = clips(1, seed=100)
+    floor = stack.enter_context(grpc_floor.running(makes['serve off'](one_clip)(),
+                                                   predict_request(one_clip, signature)))
+    makes[FLOOR] = grpc_calls(floor, signature)
+    stack.callback(makes[FLOOR].close)
     results = {} if paired_only else {
-        name: measure_all(make, seconds, name.replace('serve', 'serve, batching'))
-        for name, make in makes.items()}
+        name: measure_all(makes[name], seconds, name.replace('serve', 'serve, batching'))
+        for name in flags}
     paired = paired_rounds(makes, CLIENTS[-1], seconds, rounds)
     return results, paired
 
@@ -351,13 +369,16 @@ def table(results: Dict[str, Dict[str, object]]) -> str:
 
 
 def _print_paired(paired, args) -> int:
-  ratios = [a.clips_per_s / b.clips_per_s for a, b in zip(paired['serve on'],
-                                                         paired['serve off'])]
-  print(f'32-client throughput, batching on / off, {args.rounds} alternating rounds of '
-        f'{args.seconds:g} s: ' + ', '.join(
-            f'{a.clips_per_s:.0f}/{b.clips_per_s:.0f}' for a, b in
-            zip(paired['serve on'], paired['serve off'])) +
-        f' clips/s; median ratio {float(np.median(ratios)):.2f}x (goal >= 3x)')
+  def median(name, over='serve off'):
+    return float(np.median([a.clips_per_s / b.clips_per_s
+                            for a, b in zip(paired[name], paired[over])]))
+  runs = lambda name: '/'.join(f'{t.clips_per_s:.0f}' for t in paired[name])  # pylint: disable=unnecessary-lambda-assignment
+  print(f'32 clients, {args.rounds} alternating rounds of {args.seconds:g} s, clips/s: '
+        f'batching on {runs("serve on")}, off {runs("serve off")}, gRPC floor {runs(FLOOR)}')
+  print(f'  batching on / off: median {median("serve on"):.2f}x (goal >= 3x)')
+  print(f'  gRPC floor / batching off: median {median(FLOOR):.2f}x: the most any batching '
+        f'could give with these clients and this gRPC server, at zero model cost')
+  print(f'  batching on / gRPC floor: median {median("serve on", FLOOR):.2f}x')
   return 0
 
 
