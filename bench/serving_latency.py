@@ -261,6 +261,23 @@ def predict_request(batch: np.ndarray, signature: str):
   return request
 
 
+def in_process_batching(version_dir: Path, batching_file: Path, signature: str,
+                        seconds: float) -> float:
+  """32-client throughput (clips/s) through envsound serve's own Servable and batch
+  scheduler, in this process: batching without gRPC."""
+  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from envsound.serving import model_config, servable  # pylint: disable=import-outside-toplevel
+  options = model_config.read_batching_parameters(str(batching_file))
+  served = servable.Servable(MODEL_NAME, 1, version_dir, options)
+  try:
+    def make(i):
+      inputs = {features.EMBEDDING_INPUT: clips(1, seed=100 + i)}
+      return lambda: served.predict(signature, inputs)
+    return measure_throughput(make, CLIENTS[-1], seconds).clips_per_s
+  finally:
+    served.close()
+
+
 def grpc_calls(target: str, signature: str):
   """Returns ``make(batch) -> call`` sending one prebuilt PredictRequest on its own
   channel (its own TCP connection) per call object; a call returns the response."""
@@ -425,6 +442,12 @@ def main(argv=None) -> int:
     make = in_process_calls(version_dir, args.signature)
     results['in-process'] = measure_all(make, args.seconds, 'in-process')
     del make
+    batched = in_process_batching(version_dir, args.batching_file, args.signature,
+                                  args.seconds)
+    unbatched = results['in-process'][f'tp{CLIENTS[-1]}'].clips_per_s
+    print(f'  in-process, batch scheduler: {CLIENTS[-1]} clients {batched:.0f} clips/s = '
+          f'{batched / unbatched:.2f}x unbatched in-process calls (batching without gRPC)',
+          flush=True)
   log_dir = Path(tempfile.mkdtemp(prefix='envsound-bench-logs-'))
   served, paired = run_servers(base, args.batching_file, args.seconds, args.signature,
                                args.rounds, log_dir, args.paired_only)
