@@ -1,4 +1,5 @@
-"""``envsound serve`` (a TF Serving-compatible server) and ``envsound predict`` (its client)."""
+"""``envsound serve`` (a TF Serving-compatible server), ``envsound predict`` (its client) and
+``envsound models-config`` (a model_config_list with version labels for a serving dir)."""
 
 import argparse
 import json
@@ -30,12 +31,41 @@ def register(subparsers) -> None:
   predict.add_argument('--json', action='store_true', help='print JSON instead of a table')
   predict.set_defaults(func=_predict)
 
+  config = subparsers.add_parser(
+      'models-config', help='write a models.config (with stable/canary labels) for a serving dir',
+      description='Write a TF Serving model_config_list naming every model pushed under '
+                  'SERVING_DIR, keeping its newest versions loaded, with "stable" on the older '
+                  'and "canary" on the newest of them. Serve it with tensorflow_model_server '
+                  'or envsound serve (--model_config_file).')
+  config.add_argument('serving_dir', type=Path, help="the Pusher's serving dir")
+  config.add_argument('--out', type=Path,
+                      help='where to write it (default: SERVING_DIR/models.config)')
+  config.add_argument('--base-path-prefix',
+                      help='write <prefix>/<model> as base paths, e.g. /models where the '
+                           'tensorflow/serving container mounts SERVING_DIR (default: the '
+                           'absolute local paths)')
+  config.add_argument('--num-versions', type=int, default=2,
+                      help='newest versions kept loaded per model (default: %(default)s)')
+  config.add_argument('--no-labels', action='store_true', help='write no version labels')
+  config.set_defaults(func=_models_config)
+
 
 def _serve(args: argparse.Namespace) -> int:
   import logging  # pylint: disable=import-outside-toplevel
   from envsound.serving import local_server  # pylint: disable=import-outside-toplevel
   logging.getLogger('envsound.serving').setLevel(logging.INFO)
   return local_server.serve(local_server.ServerOptions.from_args(args))
+
+
+def _models_config(args: argparse.Namespace) -> int:
+  from envsound.serving import model_config  # pylint: disable=import-outside-toplevel
+  out = model_config.write_model_config(
+      args.serving_dir, args.out or args.serving_dir / 'models.config',
+      labels=not args.no_labels, num_versions=args.num_versions,
+      base_path_prefix=args.base_path_prefix)
+  print(out.read_text(), end='')
+  print(f'# written to {out}')
+  return 0
 
 
 def load_clip(path: Path):

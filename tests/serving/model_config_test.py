@@ -56,6 +56,21 @@ def test_write_model_config_labels_real_versions(tmp_path):
   assert 'base_path: "/models/a"' in docker.read_text()
 
 
+def test_models_config_command_writes_labels_for_the_container(tmp_path, capsys):
+  from envsound import cli  # pylint: disable=import-outside-toplevel
+  for v in (5, 9):
+    (tmp_path / 'serving' / 'm' / str(v)).mkdir(parents=True)
+    (tmp_path / 'serving' / 'm' / str(v) / 'saved_model.pb').write_bytes(b'')
+  out = tmp_path / 'docker.config'
+  assert cli.main(['models-config', str(tmp_path / 'serving'), '--base-path-prefix',
+                   '/models', '--out', str(out)]) == 0
+  (model,) = model_config.read_model_server_config(out).model_config_list.config
+  assert model.base_path == '/models/m' and dict(model.version_labels) == {
+      'stable': 5, 'canary': 9}
+  assert f'written to {out}' in capsys.readouterr().out
+  assert cli.main(['models-config', str(tmp_path / 'serving' / 'm')]) == 1  # no models
+
+
 def test_bad_configs_are_refused(tmp_path):
   relative = tmp_path / 'rel.config'
   relative.write_text('model_config_list { config { name: "a" base_path: "models/a" } }')
