@@ -100,9 +100,11 @@ def write_model_config(serving_dir, out_path, labels: bool = True, num_versions:
     ``out_path``.
 
   Raises:
-    EnvsoundError: no model under ``serving_dir`` has a complete version.
+    EnvsoundError: ``serving_dir`` is missing or no model under it has a complete version.
   """
   serving_dir = Path(serving_dir).resolve()
+  if not serving_dir.is_dir():
+    raise EnvsoundError(f'{serving_dir}: no such serving dir')
   config = model_server_config_pb2.ModelServerConfig()
   for model_dir in sorted(p for p in serving_dir.iterdir() if p.is_dir()):
     versions = sorted(version_dirs(model_dir))

@@ -69,6 +69,8 @@ def test_models_config_command_writes_labels_for_the_container(tmp_path, capsys)
       'stable': 5, 'canary': 9}
   assert f'written to {out}' in capsys.readouterr().out
   assert cli.main(['models-config', str(tmp_path / 'serving' / 'm')]) == 1  # no models
+  assert cli.main(['models-config', str(tmp_path / 'missing')]) == 1
+  assert 'missing: no such serving dir' in capsys.readouterr().err
 
 
 def test_bad_configs_are_refused(tmp_path):
