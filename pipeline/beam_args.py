@@ -11,9 +11,10 @@ def auto_running_mode(release_bytes: int, cores: int) -> str:
   """The DirectRunner mode ``--direct-running-mode auto`` picks for a local release.
 
   in_memory unless the release is large *and* there are at least 4 cores. On 2 cores
-  bench/pipeline_throughput.py measured in_memory faster at every size (ingestion + Transform
-  of 150k clips, 213 MiB: 68 s against multi_processing's 79 s, with half the peak memory);
-  multi_processing pays its worker start-up back only with more workers (not measured here).
+  bench/pipeline_throughput.py measured in_memory faster at both sizes (2026-12-01,
+  ingestion + Transform: 20k clips 25 s against 69 s; 150k clips, 213 MiB, 98 s against
+  105 s, with half the peak memory); multi_processing pays its worker start-up back only with
+  more workers (the 4-core threshold is not measured here).
   """
   if release_bytes > AUTO_MULTI_PROCESSING_BYTES and cores >= AUTO_MULTI_PROCESSING_CORES:
     return 'multi_processing'
@@ -25,7 +26,7 @@ def direct_args(running_mode: str = 'multi_processing', workers: int = 0) -> Lis
 
   Args:
     running_mode: one of DIRECT_RUNNING_MODES. multi_processing uses several cores but adds
-      about 12 s per component: it pays off only on large inputs.
+      about 20-35 s per component (worker start-up): it pays off only on large inputs.
     workers: worker processes or threads; 0 means one per core (in_memory always uses 1).
   """
   if running_mode not in DIRECT_RUNNING_MODES:

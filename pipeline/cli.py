@@ -42,7 +42,7 @@ def register(subparsers) -> None:
   run.add_argument('--direct-running-mode', default='auto',
                    choices=('auto', 'in_memory', 'multi_threading', 'multi_processing'),
                    help='DirectRunner mode: multi_processing uses every core but costs about '
-                        '12 s per component; auto picks it when the release holds more than '
+                        '20-35 s per component; auto picks it when the release holds more than '
                         '100 MiB of TFRecords (~70k clips) and the machine has 4 cores or more, '
                         'in_memory otherwise (default: %(default)s)')
   run.add_argument('--workers', type=int, default=0,
