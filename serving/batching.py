@@ -11,9 +11,9 @@ pieces of ``max_execution_batch_size`` rows that batch like any other request. A
 
 import collections
 import threading
-from concurrent import futures
 import time
-from typing import Callable, Dict, List, Optional
+from concurrent import futures
+from typing import Callable, Dict, List
 
 import grpc
 import numpy as np
