@@ -94,14 +94,10 @@ class BatchScheduler:
       status.ServingError: INVALID_ARGUMENT for a request larger than the batching
         parameters allow, UNAVAILABLE when the queue is full, or the model's own error.
     """
-    return self.submit_future(inputs).result()
+    return self._enqueue(inputs).result()
 
-  def submit_future(self, inputs: Tensors) -> futures.Future:
-    """Queues ``inputs`` without waiting; the future holds this request's outputs.
-
-    Raises:
-      status.ServingError: as ``submit`` for a request that cannot be queued.
-    """
+  def _enqueue(self, inputs: Tensors) -> futures.Future:
+    """Queues ``inputs`` (cut into execution-sized pieces); the future holds the outputs."""
     rows = batch_size_of(inputs)
     options = self._options
     if rows > options.max_batch_size:

@@ -1,7 +1,6 @@
 """One loaded model version: its SignatureDefs and checked, optionally batched, execution."""
 
 from pathlib import Path
-from concurrent import futures
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import grpc
@@ -61,41 +60,10 @@ class Servable:
       status.ServingError: INVALID_ARGUMENT for wrong names, dtypes or shapes (or inputs
         the graph rejects), FAILED_PRECONDITION for an unknown signature.
     """
-    if batched:
-      return self.predict_future(signature_name, inputs, output_filter).result()
     key, wanted = self._check(signature_name, inputs, output_filter)
-    outputs = self._call(key, inputs)
+    scheduler = self._schedulers.get(key) if batched else None
+    outputs = scheduler.submit(inputs) if scheduler else self._call(key, inputs)
     return {k: outputs[k] for k in wanted}
-
-  def predict_future(self, signature_name: str, inputs: Tensors,
-                     output_filter: Iterable[str] = (),
-                     executor: Optional[futures.Executor] = None) -> futures.Future:
-    """Checks the request now (raising as ``predict``), then runs it in a batch when
-    batching is on, else on ``executor`` (here and now without one); the future holds the
-    outputs or the model's error."""
-    key, wanted = self._check(signature_name, inputs, output_filter)
-    scheduler = self._schedulers.get(key)
-    if scheduler is not None:
-      running = scheduler.submit_future(inputs)
-    elif executor is not None:
-      running = executor.submit(self._call, key, inputs)
-    else:
-      running = futures.Future()
-      try:
-        running.set_result(self._call(key, inputs))
-      except Exception as e:  # pylint: disable=broad-except
-        running.set_exception(e)
-    selected: futures.Future = futures.Future()
-
-    def select(done: futures.Future) -> None:
-      if done.exception() is not None:
-        selected.set_exception(done.exception())
-      else:
-        outputs = done.result()
-        selected.set_result({k: outputs[k] for k in wanted})
-
-    running.add_done_callback(select)
-    return selected
 
   def _check(self, signature_name: str, inputs: Tensors,
              output_filter: Iterable[str]) -> Tuple[str, List[str]]:
