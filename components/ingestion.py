@@ -70,7 +70,11 @@ class _LabelClips(beam.DoFn):
 
   def process(self, file_and_record: Tuple[str, bytes]):
     filename, record = file_and_record
-    priority = next(p for glob, p in self._priorities if fnmatch.fnmatchcase(filename, glob))
+    priority = next((p for glob, p in self._priorities if fnmatch.fnmatchcase(filename, glob)),
+                    None)
+    if priority is None:
+      raise ValueError(f'{filename}: matches none of the globs read '
+                       f'({", ".join(g for g, _ in self._priorities)})')
     clip = tf.train.SequenceExample()
     try:
       clip.ParseFromString(record)
