@@ -79,10 +79,10 @@ def client_loop(target: str, seed: int, calls: List[Call], stop: threading.Event
   import grpc  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # pylint: disable=import-outside-toplevel
-  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from envsound.core import features  # pylint: disable=import-outside-toplevel
   request = predict_pb2.PredictRequest()
   request.model_spec.name = MODEL_NAME
-  request.model_spec.signature_name = features.EMBEDDING_SIGNATURE
+  request.model_spec.signature_name = features.UINT8_SIGNATURE
   request.inputs[features.EMBEDDING_INPUT].CopyFrom(tf.make_tensor_proto(common.clips(1, seed)))
   request.output_filter.append(features.TOP_SCORE)
   with grpc.insecure_channel(target, options=[('grpc.use_local_subchannel_pool', 1)]) as ch:

@@ -32,11 +32,11 @@ from typing import Dict, List, Tuple
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 # pylint: disable=wrong-import-position
-from envsound.components import approaches
+from envsound.core import approaches
 from envsound.pipeline import beam_args
 
 DEFAULT_WORK = Path(tempfile.gettempdir()) / 'envsound-bench' / 'pipeline'
-TRAINING_SET = approaches.BALANCED_UNBALANCED  # bal_train + unbal_train, capped
+TRAINING_SET = approaches.WITH_UNBALANCED  # bal_train + unbal_train, capped
 COMPONENTS = (f'ExampleGen_{TRAINING_SET}', f'Transform_{TRAINING_SET}')
 
 

@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from envsound.audioset import reader, sample
 from envsound.audioset.release import find_release
-from envsound.components import features
+from envsound.core import features
 
 _CONTEXT = {
     features.VIDEO_ID_KEY: tf.io.FixedLenFeature([], tf.string),
@@ -33,7 +33,7 @@ _CONTEXT = {
     features.END_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
     features.LABELS_KEY: tf.io.VarLenFeature(tf.int64),
 }
-_SEQUENCE = {features.EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
+_SEQUENCE = {features.AUDIO_EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
 
 
 def envsound_reader(files, num_classes):

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 from envsound.audioset import sample
-from envsound.audioset.records import encode_clip
+from envsound.core.records import encode_clip
 mode, out, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 began = time.perf_counter()
 if mode == 'generate':

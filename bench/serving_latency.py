@@ -43,7 +43,7 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 import tests.support  # pylint: disable=g-import-not-at-top,unused-import
 import numpy as np  # pylint: disable=g-import-not-at-top
 
-DEFAULT_BATCHING = REPO / 'serving' / 'config' / 'batching_parameters.pbtxt'
+DEFAULT_BATCHING = REPO / 'envsound' / 'serving' / 'config' / 'batching_parameters.pbtxt'
 DEFAULT_WORK = Path(tempfile.gettempdir()) / 'envsound-bench'
 MODEL_NAME = 'bench'
 LATENCY_CALLS = {1: 300, 64: 100}  # at most this many sequential calls per latency figure
@@ -55,7 +55,7 @@ FLOOR = 'gRPC floor'  # bench/grpc_floor.py: the same gRPC server with no model 
 # --- models --------------------------------------------------------------------------------
 
 def class_names() -> List[str]:
-  from envsound.schemas.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
+  from envsound.core.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
   return list(load_taxonomy().names)
 
 
@@ -70,8 +70,8 @@ def _transform_graph(work: Path, num_classes: int, clips: int = 90) -> str:
   import shutil  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from tensorflow.core.example import example_pb2  # pylint: disable=import-outside-toplevel
-  from envsound.audioset.records import encode_clip  # pylint: disable=import-outside-toplevel
-  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from envsound.core.records import encode_clip  # pylint: disable=import-outside-toplevel
+  from envsound.core import features  # pylint: disable=import-outside-toplevel
   import envsound.schemas  # pylint: disable=import-outside-toplevel
   shutil.rmtree(out, ignore_errors=True)
   out.mkdir(parents=True)
@@ -104,7 +104,7 @@ def export_cnn1d(base_path: Path, version: int, work: Path = DEFAULT_WORK,
   import tensorflow_transform as tft  # pylint: disable=import-outside-toplevel
   import tf_keras  # pylint: disable=import-outside-toplevel
   from envsound.components import signatures, trainer_cnn1d  # pylint: disable=import-outside-toplevel
-  from envsound.serving import warmup  # pylint: disable=import-outside-toplevel
+  from envsound.core import warmup  # pylint: disable=import-outside-toplevel
   names = class_names()
   tft_output = tft.TFTransformOutput(_transform_graph(Path(work), len(names)))
   tf_keras.utils.set_random_seed(seed)
@@ -117,7 +117,7 @@ def export_cnn1d(base_path: Path, version: int, work: Path = DEFAULT_WORK,
 
 def export_tiny(base_path: Path, version: int, seed: int = 0) -> Path:
   from tests.support.tiny_model import export_tiny_model  # pylint: disable=import-outside-toplevel
-  from envsound.serving import warmup  # pylint: disable=import-outside-toplevel
+  from envsound.core import warmup  # pylint: disable=import-outside-toplevel
   out = export_tiny_model(base_path, version, class_names(), seed=seed)
   warmup.write_warmup_requests(str(out))
   return out
@@ -155,7 +155,7 @@ def latest_version_dir(base: Path) -> Path:
 
 
 def clips(n: int, seed: int = 0) -> np.ndarray:
-  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from envsound.core import features  # pylint: disable=import-outside-toplevel
   return np.random.default_rng(seed).integers(
       0, 256, (n, features.NUM_FRAMES, features.EMBEDDING_DIM), np.uint8)
 
@@ -236,7 +236,7 @@ def in_process_calls(version_dir: Path, signature: str):
   """Returns ``make(batch) -> call`` running the SavedModel signature in this process, as
   the server's Servable does (numpy in, numpy out)."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from envsound.core import features  # pylint: disable=import-outside-toplevel
   loaded = tf.saved_model.load(str(version_dir), tags=['serve'])
   fn = loaded.signatures[signature]
 
@@ -253,7 +253,7 @@ def predict_request(batch: np.ndarray, signature: str):
   """A PredictRequest of ``batch`` for the bench's model."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from tensorflow_serving.apis import predict_pb2  # pylint: disable=import-outside-toplevel
-  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from envsound.core import features  # pylint: disable=import-outside-toplevel
   request = predict_pb2.PredictRequest()
   request.model_spec.name = MODEL_NAME
   request.model_spec.signature_name = signature
@@ -265,7 +265,7 @@ def in_process_batching(version_dir: Path, batching_file: Path, signature: str,
                         seconds: float) -> float:
   """32-client throughput (clips/s) through envsound serve's own Servable and batch
   scheduler, in this process: batching without gRPC."""
-  from envsound.components import features  # pylint: disable=import-outside-toplevel
+  from envsound.core import features  # pylint: disable=import-outside-toplevel
   from envsound.serving import model_config, servable  # pylint: disable=import-outside-toplevel
   options = model_config.read_batching_parameters(str(batching_file))
   served = servable.Servable(MODEL_NAME, 1, version_dir, options)

@@ -62,7 +62,7 @@ def trainer_epochs(approach, data: Dict[str, str], epochs: int, overrides: Dict)
   # pylint: disable=import-outside-toplevel
   from tfx.components.trainer.fn_args_utils import FnArgs
   from envsound.components import training
-  from envsound.schemas.taxonomy import load_taxonomy
+  from envsound.core.taxonomy import load_taxonomy
   module, fn = approach.run_fn.rsplit('.', 1)
   with tempfile.TemporaryDirectory() as out:
     fn_args = FnArgs(
@@ -86,7 +86,7 @@ def plain_fit_epochs(approach, data: Dict[str, str], epochs: int, overrides: Dic
   import tf_keras
   from envsound.components import data as data_lib
   from envsound.components import training
-  from envsound.schemas.taxonomy import load_taxonomy
+  from envsound.core.taxonomy import load_taxonomy
   num_classes = len(load_taxonomy().names)
   module = importlib.import_module(approach.run_fn.rsplit('.', 1)[0])
   hp = module.Hparams.from_custom_config({**approach.hyperparameters, 'epochs': epochs,
@@ -121,7 +121,7 @@ def measure(kind: str, approach: str, root: Path, epochs: int, no_mixup: bool) -
 
 
 def child(kind: str, name: str, root: str, epochs: str, no_mixup: str) -> None:
-  from envsound.components import approaches  # pylint: disable=import-outside-toplevel
+  from envsound.core import approaches  # pylint: disable=import-outside-toplevel
   fn = trainer_epochs if kind == 'trainer' else plain_fit_epochs
   overrides = {'mixup_alpha': 0.0} if int(no_mixup) else {}
   result = fn(approaches.by_name(name), transform_output(Path(root)), int(epochs), overrides)

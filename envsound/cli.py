@@ -12,7 +12,7 @@ import sys
 import warnings
 from typing import Optional, Sequence
 
-from envsound.errors import EnvsoundError
+from envsound.core.errors import EnvsoundError
 
 # Modules that add subcommands, in the order ``--help`` lists them.
 _COMMAND_MODULES = (

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from envsound.components import features
+from envsound.core import features
 
 DEFAULT_CLIPS = 20_000
 _RELEASE_HELP = ('AudioSet release root: bal_train/, unbal_train/, eval/ (*.tfrecord) and '

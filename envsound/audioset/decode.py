@@ -11,8 +11,8 @@ from typing import List, Optional
 
 import numpy as np
 
-from envsound.audioset.records import Clip
-from envsound.components import features
+from envsound.core.records import Clip
+from envsound.core import features
 
 # Kinds of record-level problem.
 NOT_SEQUENCE_EXAMPLE = 'not_sequence_example'
@@ -48,20 +48,20 @@ def _values(ctx, key: str, kind: str, required: bool = True):
 
 
 def _frames(feature_lists) -> np.ndarray:
-  if features.EMBEDDING_KEY not in feature_lists:
-    raise RecordError(MISSING_FIELD, f'missing feature list {features.EMBEDDING_KEY}',
-                      features.EMBEDDING_KEY)
+  if features.AUDIO_EMBEDDING_KEY not in feature_lists:
+    raise RecordError(MISSING_FIELD, f'missing feature list {features.AUDIO_EMBEDDING_KEY}',
+                      features.AUDIO_EMBEDDING_KEY)
   rows = []
-  for t, frame in enumerate(feature_lists[features.EMBEDDING_KEY].feature):
+  for t, frame in enumerate(feature_lists[features.AUDIO_EMBEDDING_KEY].feature):
     values = frame.bytes_list.value if frame.WhichOneof('kind') == 'bytes_list' else ()
     if len(values) != 1 or len(values[0]) != features.EMBEDDING_DIM:
       got = f'{len(values[0])} bytes' if len(values) == 1 else \
           f'{len(values)} byte strings' if values else frame.WhichOneof('kind') or 'nothing'
       raise RecordError(BAD_FRAME, f'frame {t}: expected one {features.EMBEDDING_DIM}-byte '
-                                   f'string, got {got}', features.EMBEDDING_KEY)
+                                   f'string, got {got}', features.AUDIO_EMBEDDING_KEY)
     rows.append(values[0])
   if not rows:
-    raise RecordError(NO_FRAMES, 'clip has no frames', features.EMBEDDING_KEY)
+    raise RecordError(NO_FRAMES, 'clip has no frames', features.AUDIO_EMBEDDING_KEY)
   return np.frombuffer(b''.join(rows), np.uint8).reshape(-1, features.EMBEDDING_DIM)
 
 
@@ -79,8 +79,8 @@ def decode_record(record: bytes, num_classes: int) -> Clip:
     raise RecordError(NOT_SEQUENCE_EXAMPLE,
                       f'not a SequenceExample ({e or "cannot parse"})') from None
   ctx, lists = example.context.feature, example.feature_lists.feature_list
-  if not lists and features.EMBEDDING_KEY in ctx:
-    raise RecordError(NOT_SEQUENCE_EXAMPLE, f'not a SequenceExample: {features.EMBEDDING_KEY} '
+  if not lists and features.AUDIO_EMBEDDING_KEY in ctx:
+    raise RecordError(NOT_SEQUENCE_EXAMPLE, f'not a SequenceExample: {features.AUDIO_EMBEDDING_KEY} '
                                             'is a context feature (a tf.train.Example?)')
   if not lists and not ctx:
     raise RecordError(NOT_SEQUENCE_EXAMPLE, 'not a SequenceExample: no features at all')
@@ -118,12 +118,12 @@ def _batch_parser():
       features.END_TIME_KEY: tf.io.FixedLenFeature([], tf.float32, default_value=math.nan),
       features.LABELS_KEY: tf.io.RaggedFeature(tf.int64, row_splits_dtype=tf.int64),
   }
-  sequence = {features.EMBEDDING_KEY: tf.io.RaggedFeature(tf.string, row_splits_dtype=tf.int64)}
+  sequence = {features.AUDIO_EMBEDDING_KEY: tf.io.RaggedFeature(tf.string, row_splits_dtype=tf.int64)}
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
   def parse(records):
     ctx, seq, _ = tf.io.parse_sequence_example(records, context, sequence)
-    emb = seq[features.EMBEDDING_KEY]
+    emb = seq[features.AUDIO_EMBEDDING_KEY]
     per_frame = emb.nested_row_splits[1]
     ok = tf.reduce_all(tf.strings.length(emb.flat_values) == features.EMBEDDING_DIM) & \
         tf.reduce_all(per_frame[1:] - per_frame[:-1] == 1)

@@ -16,13 +16,13 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from envsound.atomic import atomic_dir
-from envsound.caps import fair_caps
+from envsound.core.atomic import atomic_dir
+from envsound.core.caps import fair_caps
 from envsound.audioset import reader
 from envsound.audioset.inspect import label_matrix, load_release_taxonomy, problem_lines
 from envsound.audioset.release import Release
-from envsound.components import features
-from envsound.errors import EnvsoundError
+from envsound.core import features
+from envsound.core.errors import EnvsoundError
 
 FOLDERS = {'bal_train': 'balanced', 'unbal_train': 'unbalanced', 'eval': 'eval'}
 MANIFEST = 'manifest.csv'

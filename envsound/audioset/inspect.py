@@ -12,7 +12,7 @@ import numpy as np
 
 from envsound.audioset import reader
 from envsound.audioset.release import Release
-from envsound.errors import InvalidInputError
+from envsound.core.errors import InvalidInputError
 
 TOP_CLASSES = 25
 UNASSIGNED = '(unassigned)'
@@ -79,7 +79,7 @@ class _Tally:
 
 def load_release_taxonomy(release: Release):
   """(taxonomy, None), or (None, why) when the taxonomy does not fit the release's classes."""
-  from envsound.schemas.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
+  from envsound.core.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
   try:
     return load_taxonomy(class_labels=release.class_labels), None
   except InvalidInputError as e:

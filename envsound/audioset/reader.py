@@ -16,8 +16,8 @@ import re
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 from envsound.audioset import decode
-from envsound.audioset.records import Clip
-from envsound.errors import InvalidInputError
+from envsound.core.records import Clip
+from envsound.core.errors import InvalidInputError
 
 # Kinds of file-level problem (the record-level ones are decode.RECORD_KINDS).
 EMPTY_FILE = 'empty_file'

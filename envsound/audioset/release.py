@@ -10,9 +10,9 @@ import dataclasses
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from envsound.audioset.labels import ClassLabels, load_class_labels
-from envsound.components import features
-from envsound.errors import InvalidInputError
+from envsound.core.labels import ClassLabels, load_class_labels
+from envsound.core import features
+from envsound.core.errors import InvalidInputError
 
 GOOGLE_FOLDER = 'audioset_v1_embeddings'  # what Google's features.tar.gz unpacks to
 RECORD_GLOB = '*.tfrecord'

@@ -1,7 +1,7 @@
 """``envsound data sample``: a synthetic AudioSet feature release, written without internet.
 
 Same layout and records as Google's release: ``ROOT/{bal_train,unbal_train,eval}/NNNN.tfrecord``
-(SequenceExamples, see :mod:`envsound.audioset.records`) and ``ROOT/class_labels_indices.csv``.
+(SequenceExamples, see :mod:`envsound.core.records`) and ``ROOT/class_labels_indices.csv``.
 Clips come from the model in :mod:`envsound.audioset.sample_model`. bal_train and eval cycle
 through all 527 classes as primary labels (balanced); unbal_train draws them Zipf-like with
 Music and Speech most common, as in AudioSet. Each shard has its own seed
@@ -17,12 +17,12 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from envsound.atomic import atomic_dir
+from envsound.core.atomic import atomic_dir
 from envsound.audioset import sample_model
-from envsound.audioset.labels import bundled_class_labels_path, load_class_labels
-from envsound.audioset.records import encode_clip
-from envsound.components import features
-from envsound.errors import EnvsoundError
+from envsound.core.labels import bundled_class_labels_path, load_class_labels
+from envsound.core.records import encode_clip
+from envsound.core import features
+from envsound.core.errors import EnvsoundError
 
 BAL_FRACTION = 0.15   # of num_clips; 150k clips -> 22,500 (AudioSet's bal_train: ~22k)
 EVAL_FRACTION = 0.10  # 150k clips -> 15,000 (AudioSet's eval: ~20k); the rest is unbal_train
@@ -158,7 +158,7 @@ def generate_release(out_dir, num_clips: int, seed: int = 0, *, overwrite: bool 
     EnvsoundError: bad sizes, or ``out_dir`` exists and ``overwrite`` is false.
   """
   from tqdm import tqdm  # pylint: disable=import-outside-toplevel
-  from envsound.schemas.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
+  from envsound.core.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
   sizes = split_sizes(num_clips, bal_fraction, eval_fraction)
   if shard_size < 1:
     raise EnvsoundError(f'shard size must be positive, got {shard_size}')

@@ -14,7 +14,7 @@ from typing import Tuple
 
 import numpy as np
 
-from envsound.components import features
+from envsound.core import features
 
 # Ontology branches as runs of class indices (class_labels_indices.csv follows the ontology
 # depth-first): (first index, top-level category, branch).

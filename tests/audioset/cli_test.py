@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from envsound import cli
-from envsound.components import features
+from envsound.core import features
 from tests.audioset.conftest import good_clips, tiny_release, write_records
 
 ENVSOUND = Path(sys.executable).parent / 'envsound'

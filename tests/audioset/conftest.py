@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from envsound.audioset import sample
-from envsound.components import features
+from envsound.core import features
 
 TINY_CLASSES = (('/m/a0', 'Alpha'), ('/m/b1', 'Beta, the second'), ('/m/c2', 'Gamma'),
                 ('/m/d3', 'Delta'), ('/m/e4', 'Epsilon'))
@@ -33,8 +33,8 @@ def sequence_example(video_id='vid00000001', start=30.0, end=40.0, labels=(1,), 
     ctx[features.END_TIME_KEY].float_list.value.append(end)
   if features.LABELS_KEY not in omit:
     ctx[features.LABELS_KEY].int64_list.value.extend(labels)
-  if features.EMBEDDING_KEY not in omit:
-    frame_list = example.feature_lists.feature_list[features.EMBEDDING_KEY]
+  if features.AUDIO_EMBEDDING_KEY not in omit:
+    frame_list = example.feature_lists.feature_list[features.AUDIO_EMBEDDING_KEY]
     for row in embedding:
       frame_list.feature.add().bytes_list.value.append(bytes(row))
   return example
@@ -85,7 +85,7 @@ CONTEXT_SPEC = {
     features.START_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
     features.LABELS_KEY: tf.io.VarLenFeature(tf.int64),
 }
-SEQUENCE_SPEC = {features.EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
+SEQUENCE_SPEC = {features.AUDIO_EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
 
 
 def plain_tf_clips(files):
@@ -97,5 +97,5 @@ def plain_tf_clips(files):
       out.append((ctx[features.VIDEO_ID_KEY].numpy().decode(),
                   float(ctx[features.START_TIME_KEY].numpy()),
                   tuple(ctx[features.LABELS_KEY].values.numpy().tolist()),
-                  b''.join(seq[features.EMBEDDING_KEY].numpy().tolist())))
+                  b''.join(seq[features.AUDIO_EMBEDDING_KEY].numpy().tolist())))
   return out

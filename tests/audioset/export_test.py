@@ -8,9 +8,9 @@ import pytest
 
 from envsound.audioset import export
 from envsound.audioset.release import find_release
-from envsound.errors import EnvsoundError, InvalidInputError
+from envsound.core.errors import EnvsoundError, InvalidInputError
 from envsound.gui import reference
-from envsound.schemas.taxonomy import load_taxonomy
+from envsound.core.taxonomy import load_taxonomy
 from tests.audioset.conftest import (good_clips, plain_tf_clips, sequence_example,
                                      tiny_release, write_records)
 

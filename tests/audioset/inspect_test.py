@@ -5,8 +5,8 @@ import pytest
 
 from envsound.audioset import inspect, sample
 from envsound.audioset.release import find_release
-from envsound.components import features
-from envsound.errors import InvalidInputError
+from envsound.core import features
+from envsound.core.errors import InvalidInputError
 from tests.audioset.conftest import good_clips, sequence_example, tiny_release, write_records
 
 

@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from envsound.audioset import decode, reader
 from envsound.audioset.release import find_release
-from envsound.components import features
-from envsound.errors import InvalidInputError
+from envsound.core import features
+from envsound.core.errors import InvalidInputError
 from tests.audioset.conftest import (frames, good_clips, plain_tf_clips, sequence_example,
                                      write_records)
 
@@ -69,14 +69,14 @@ def test_fast_and_exact_paths_agree(sample_release, monkeypatch, batch_size):
 
 def _not_a_sequence_example():
   example = tf.train.Example()
-  example.features.feature[features.EMBEDDING_KEY].bytes_list.value.append(bytes(128))
+  example.features.feature[features.AUDIO_EMBEDDING_KEY].bytes_list.value.append(bytes(128))
   example.features.feature[features.LABELS_KEY].int64_list.value.append(1)
   return example.SerializeToString()
 
 
 def _frame_values(values):
   example = sequence_example()
-  example.feature_lists.feature_list[features.EMBEDDING_KEY].feature[3].bytes_list.value[:] = \
+  example.feature_lists.feature_list[features.AUDIO_EMBEDDING_KEY].feature[3].bytes_list.value[:] = \
       values
   return example
 
@@ -92,8 +92,8 @@ BAD_RECORDS = {
     'garbage bytes': (b'\xff\xfe not a protobuf \x00\x01', decode.NOT_SEQUENCE_EXAMPLE, None),
     'tf.train.Example': (_not_a_sequence_example(), decode.NOT_SEQUENCE_EXAMPLE, None),
     'empty record': (b'', decode.NOT_SEQUENCE_EXAMPLE, None),
-    'no audio_embedding': (sequence_example(omit=(features.EMBEDDING_KEY,)),
-                           decode.MISSING_FIELD, features.EMBEDDING_KEY),
+    'no audio_embedding': (sequence_example(omit=(features.AUDIO_EMBEDDING_KEY,)),
+                           decode.MISSING_FIELD, features.AUDIO_EMBEDDING_KEY),
     'no labels': (sequence_example(omit=(features.LABELS_KEY,)), decode.MISSING_FIELD,
                   features.LABELS_KEY),
     'empty labels': (sequence_example(labels=()), decode.MISSING_FIELD, features.LABELS_KEY),
@@ -101,13 +101,13 @@ BAD_RECORDS = {
                     features.VIDEO_ID_KEY),
     'float labels': (_float_labels(), decode.BAD_FIELD, features.LABELS_KEY),
     'frame of 127 bytes': (_frame_values([bytes(127)]), decode.BAD_FRAME,
-                           features.EMBEDDING_KEY),
+                           features.AUDIO_EMBEDDING_KEY),
     'frame of 129 bytes': (_frame_values([bytes(129)]), decode.BAD_FRAME,
-                           features.EMBEDDING_KEY),
+                           features.AUDIO_EMBEDDING_KEY),
     'frame of two values': (_frame_values([bytes(128), bytes(128)]), decode.BAD_FRAME,
-                            features.EMBEDDING_KEY),
+                            features.AUDIO_EMBEDDING_KEY),
     'no frames': (sequence_example(embedding=np.zeros((0, 128), np.uint8)), decode.NO_FRAMES,
-                  features.EMBEDDING_KEY),
+                  features.AUDIO_EMBEDDING_KEY),
     'label = num classes': (sequence_example(labels=(1, NUM_CLASSES)),
                             decode.LABEL_OUT_OF_RANGE, features.LABELS_KEY),
     'negative label': (sequence_example(labels=(-1,)), decode.LABEL_OUT_OF_RANGE,

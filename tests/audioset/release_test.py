@@ -3,8 +3,8 @@
 import pytest
 
 from envsound.audioset.release import GOOGLE_FOLDER, find_release
-from envsound.components import features
-from envsound.errors import InvalidInputError
+from envsound.core import features
+from envsound.core.errors import InvalidInputError
 from tests.audioset.conftest import tiny_release, write_class_csv
 
 

@@ -7,10 +7,10 @@ import pytest
 import tensorflow as tf
 
 from envsound.audioset import sample, sample_model
-from envsound.audioset.labels import bundled_class_labels_path
-from envsound.components import features
-from envsound.errors import EnvsoundError
-from envsound.schemas.taxonomy import load_taxonomy
+from envsound.core.labels import bundled_class_labels_path
+from envsound.core import features
+from envsound.core.errors import EnvsoundError
+from envsound.core.taxonomy import load_taxonomy
 
 _CONTEXT = {
     features.VIDEO_ID_KEY: tf.io.FixedLenFeature([], tf.string),
@@ -18,7 +18,7 @@ _CONTEXT = {
     features.END_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
     features.LABELS_KEY: tf.io.VarLenFeature(tf.int64),
 }
-_SEQUENCE = {features.EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
+_SEQUENCE = {features.AUDIO_EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
 
 
 def _read_split(root, split):
@@ -28,7 +28,7 @@ def _read_split(root, split):
     for raw in tf.data.TFRecordDataset(str(path)):
       ctx, seq = tf.io.parse_single_sequence_example(raw, _CONTEXT, _SEQUENCE)
       records.append(({k: v.values.numpy() if k == features.LABELS_KEY else v.numpy()
-                       for k, v in ctx.items()}, seq[features.EMBEDDING_KEY].numpy()))
+                       for k, v in ctx.items()}, seq[features.AUDIO_EMBEDDING_KEY].numpy()))
   return records
 
 

@@ -12,9 +12,10 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.example import example_pb2
 
-from envsound.audioset.records import encode_clip
-from envsound.components import features, local_transform
-from envsound.schemas.taxonomy import Taxonomy  # noqa: F401  (package import check)
+from envsound.core.records import encode_clip
+from envsound.core import features
+from envsound.components import local_transform
+from envsound.core.taxonomy import Taxonomy  # noqa: F401  (package import check)
 
 NUM_CLASSES = 3
 CLASS_NAMES = ('rail', 'nature', 'speech_crowd')

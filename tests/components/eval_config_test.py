@@ -5,7 +5,9 @@ import pytest
 import tensorflow_model_analysis as tfma
 from tfx_bsl.tfxio import tensor_adapter
 
-from envsound.components import eval_config, features, local_transform
+from envsound.core import features
+
+from envsound.components import eval_config, local_transform
 from tests.components.conftest import CLASS_NAMES
 
 

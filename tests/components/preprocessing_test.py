@@ -3,7 +3,11 @@
 import numpy as np
 import tensorflow_transform as tft
 
-from envsound.components import data, features
+from envsound.core import features
+
+
+
+from envsound.components import data
 
 
 def _expected(clips, mean, std):
@@ -30,10 +34,10 @@ def test_transform_dequantises_pads_normalises_and_labels(transformed):
   for split in ('train', 'eval'):
     x, y = data.to_numpy(transformed['files'][split], tft_output)
     want_x, want_mask, want_y = _expected(transformed['clips'][split], mean, std)
-    assert x[features.EMBEDDING_XF].shape == (len(want_y), 1280)
+    assert x[features.AUDIO_EMBEDDING_XF].shape == (len(want_y), 1280)
     assert x[features.MASK_XF].shape == (len(want_y), features.NUM_FRAMES)
     # Record order is not kept: pair every output row with its nearest expected clip.
-    dist = np.abs(x[features.EMBEDDING_XF][:, None, :] - want_x[None, :, :]).max(-1)
+    dist = np.abs(x[features.AUDIO_EMBEDDING_XF][:, None, :] - want_x[None, :, :]).max(-1)
     match = dist.argmin(1)
     assert sorted(match) == list(range(len(want_y)))
     np.testing.assert_allclose(dist.min(1), 0.0, atol=2e-3)
@@ -44,7 +48,7 @@ def test_transform_dequantises_pads_normalises_and_labels(transformed):
 def test_short_clips_have_zero_pad_frames_and_long_ones_are_cut(transformed):
   tft_output = tft.TFTransformOutput(transformed['transform_graph'])
   x, _ = data.to_numpy(transformed['files']['train'], tft_output)
-  frames = x[features.EMBEDDING_XF].reshape(-1, features.NUM_FRAMES, features.EMBEDDING_DIM)
+  frames = x[features.AUDIO_EMBEDDING_XF].reshape(-1, features.NUM_FRAMES, features.EMBEDDING_DIM)
   counts = x[features.MASK_XF].sum(1)
   assert set(counts) == {7.0, 10.0}  # 12-frame clips are cut to 10
   assert np.all(frames[counts == 7][:, 7:] == 0.0)

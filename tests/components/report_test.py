@@ -10,7 +10,9 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from sklearn import metrics
 
-from envsound.components import approaches, features, report
+from envsound.core import approaches, features
+
+from envsound.components import report
 from tests.components.conftest import make_clips, serialize
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'

@@ -6,7 +6,9 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.public.tfxio import TensorFlowDatasetOptions
 
-from envsound.components import features, local_transform, signatures, trainer_cnn1d
+from envsound.core import features
+
+from envsound.components import local_transform, signatures, trainer_cnn1d
 from tests.components.conftest import CLASS_NAMES, serialize
 
 
@@ -18,7 +20,7 @@ def test_parser_gives_what_tfxio_gave_preprocessing_fn(transformed, raw_schema):
   records = [r.numpy() for r in tf.data.TFRecordDataset(path)]
   parsed = signatures.parse_raw_examples(tf.constant(records), with_label=True)
 
-  want, got = from_tfxio[features.EMBEDDING_KEY], parsed[features.EMBEDDING_KEY]
+  want, got = from_tfxio[features.AUDIO_EMBEDDING_KEY], parsed[features.AUDIO_EMBEDDING_KEY]
   assert isinstance(got, tf.RaggedTensor) and got.ragged_rank == want.ragged_rank == 2
   assert got.row_splits.dtype == want.row_splits.dtype == tf.int64
   assert got.to_list() == want.to_list()
@@ -29,7 +31,7 @@ def test_parser_gives_what_tfxio_gave_preprocessing_fn(transformed, raw_schema):
 
 def test_embedding_to_raw_rebuilds_the_frame_strings():
   embedding = np.random.default_rng(0).integers(0, 256, [2, 3, 128], dtype=np.uint8)
-  raw = signatures.embedding_to_raw(tf.constant(embedding))[features.EMBEDDING_KEY]
+  raw = signatures.embedding_to_raw(tf.constant(embedding))[features.AUDIO_EMBEDDING_KEY]
   assert raw.to_list() == [[[row.tobytes()] for row in clip] for clip in embedding]
 
 
@@ -50,9 +52,9 @@ def test_all_prediction_signatures_agree(saved_model, transformed):
   from_examples = loaded.signatures[features.SERVING_SIGNATURE](
       examples=tf.constant([serialize(e) for e in embeddings]))  # no environment feature
   for i, embedding in enumerate(embeddings):
-    from_uint8 = loaded.signatures[features.EMBEDDING_SIGNATURE](
+    from_uint8 = loaded.signatures[features.UINT8_SIGNATURE](
         embedding=tf.constant(embedding[None]))
-    from_float = loaded.signatures[features.FLOAT_EMBEDDING_SIGNATURE](
+    from_float = loaded.signatures[features.FLOAT_SIGNATURE](
         embedding=tf.constant(features.dequantize(embedding[None].astype(np.float32))))
     for out in (from_uint8, from_float):
       assert set(out) == set(features.PREDICTION_OUTPUTS)
@@ -65,7 +67,7 @@ def test_all_prediction_signatures_agree(saved_model, transformed):
 def test_outputs_are_dense_batch_first_and_match_the_keras_model(saved_model, transformed):
   loaded, model, tft_output, _ = saved_model
   embedding = np.stack([c for c, _ in transformed['clips']['eval'][:3]])[:, :10]
-  out = loaded.signatures[features.EMBEDDING_SIGNATURE](embedding=tf.constant(embedding))
+  out = loaded.signatures[features.UINT8_SIGNATURE](embedding=tf.constant(embedding))
   probs = out[features.PROBABILITIES].numpy()
   assert probs.shape == (3, len(CLASS_NAMES))
   np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
@@ -77,14 +79,14 @@ def test_outputs_are_dense_batch_first_and_match_the_keras_model(saved_model, tr
   # Same as transforming with the TFT layer and calling the Keras model directly.
   raw = signatures.embedding_to_raw(tf.constant(embedding))
   xf = tft_output.transform_features_layer()(raw)
-  direct = model({k: xf[k] for k in (features.EMBEDDING_XF, features.MASK_XF)})
+  direct = model({k: xf[k] for k in (features.AUDIO_EMBEDDING_XF, features.MASK_XF)})
   np.testing.assert_allclose(probs, direct.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_classify_signature_takes_frame_examples_and_is_marked_for_tf_serving(saved_model,
                                                                              transformed):
-  from envsound.audioset.records import encode_clip_example  # pylint: disable=import-outside-toplevel
-  from envsound.serving import warmup  # pylint: disable=import-outside-toplevel
+  from envsound.core.records import encode_clip_example  # pylint: disable=import-outside-toplevel
+  from envsound.core import warmup  # pylint: disable=import-outside-toplevel
   loaded, _, _, path = saved_model
   clips = [c for c, _ in transformed['clips']['eval'][:9]]  # 10, 7 and 12 frames
   out = loaded.signatures[features.CLASSIFY_SIGNATURE](
@@ -96,7 +98,7 @@ def test_classify_signature_takes_frame_examples_and_is_marked_for_tf_serving(sa
   assert out[features.CLASSIFY_CLASSES].numpy().tolist() == [[c.encode() for c in CLASS_NAMES]] * 9
   methods = {k: v.method_name for k, v in warmup.read_signature_defs(path).items()}
   assert methods[features.CLASSIFY_SIGNATURE] == features.CLASSIFY_METHOD
-  assert methods[features.EMBEDDING_SIGNATURE] == 'tensorflow/serving/predict'
+  assert methods[features.UINT8_SIGNATURE] == 'tensorflow/serving/predict'
   assert set(warmup.read_signature_defs(path)[features.CLASSIFY_SIGNATURE].inputs) == {
       features.CLASSIFY_INPUT}
 
@@ -107,7 +109,7 @@ def test_transform_features_signature_emits_the_label(saved_model, transformed):
   out = loaded.signatures[features.TRANSFORM_SIGNATURE](
       examples=tf.constant([serialize(e, env) for e, env in clips]))
   assert out[features.LABEL_XF].numpy().tolist() == [env for _, env in clips]
-  assert out[features.EMBEDDING_XF].shape == (4, 1280)
+  assert out[features.AUDIO_EMBEDDING_XF].shape == (4, 1280)
 
 
 def test_clips_grouped_by_frame_count_embed_as_they_do_alone(saved_model, transformed):
@@ -115,7 +117,7 @@ def test_clips_grouped_by_frame_count_embed_as_they_do_alone(saved_model, transf
   because zero frames would count as sound; the graph pads and masks each clip itself."""
   from envsound.serving import tensors  # pylint: disable=import-outside-toplevel
   loaded, *_ = saved_model
-  predict = loaded.signatures[features.EMBEDDING_SIGNATURE]
+  predict = loaded.signatures[features.UINT8_SIGNATURE]
   clips = [c for c, _ in transformed['clips']['eval'][:9]]
   assert {len(c) for c in clips} == {7, 10, 12}
   alone = [predict(embedding=tf.constant(c[None]))[features.PENULTIMATE].numpy()[0]

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from envsound.components import features, losses, training, trainer_cnn1d, trainer_cnn2d
+from envsound.core import features
+
+from envsound.components import losses, training, trainer_cnn1d, trainer_cnn2d
 from envsound.components.model_layers import PENULTIMATE_LAYER, MaskedPooling, SpecAugment
 from tests.components.conftest import CLASS_NAMES, fn_args
 
@@ -17,7 +19,7 @@ def _inputs(batch=4, frames=10, seed=0):
   mask = np.zeros([batch, features.NUM_FRAMES], np.float32)
   mask[:, :frames] = 1.0
   x = rng.normal(size=[batch, features.NUM_FRAMES, features.EMBEDDING_DIM]) * mask[..., None]
-  return {features.EMBEDDING_XF: x.reshape(batch, -1).astype(np.float32),
+  return {features.AUDIO_EMBEDDING_XF: x.reshape(batch, -1).astype(np.float32),
           features.MASK_XF: mask}
 
 
@@ -36,10 +38,10 @@ def test_builders_give_probabilities_and_a_penultimate_embedding(module):
 def test_cnn1d_ignores_pad_frames():
   model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(pooling='attention'), 3)
   x = _inputs(frames=6)
-  garbage = x[features.EMBEDDING_XF].reshape(4, 10, 128).copy()
+  garbage = x[features.AUDIO_EMBEDDING_XF].reshape(4, 10, 128).copy()
   garbage[:, 6:] = 0.0
   np.testing.assert_allclose(model(x).numpy(), model(
-      {**x, features.EMBEDDING_XF: garbage.reshape(4, -1)}).numpy())
+      {**x, features.AUDIO_EMBEDDING_XF: garbage.reshape(4, -1)}).numpy())
   for mode in ('mean', 'meanmax', 'attention'):
     pool = MaskedPooling(mode)
     frames = tf.constant(garbage)
@@ -99,8 +101,8 @@ def test_run_fn_trains_and_exports(trained_cnn1d):
   args = trained_cnn1d
   loaded = tf.saved_model.load(args.serving_model_dir)
   assert set(loaded.signatures) >= {features.SERVING_SIGNATURE, features.TRANSFORM_SIGNATURE,
-                                    features.EMBEDDING_SIGNATURE,
-                                    features.FLOAT_EMBEDDING_SIGNATURE}
+                                    features.UINT8_SIGNATURE,
+                                    features.FLOAT_SIGNATURE}
   with open(os.path.join(args.model_run_dir, training.HISTORY_FILE)) as f:
     record = json.load(f)
   assert len(record['history']['loss']) == 4
@@ -115,6 +117,6 @@ def test_run_fn_trains_and_exports(trained_cnn1d):
 def test_cnn2d_run_fn(transformed, tmp_path):
   args = fn_args(transformed, str(tmp_path), epochs=1, filters=4, hidden=8)
   trainer_cnn2d.run_fn(args)
-  out = tf.saved_model.load(args.serving_model_dir).signatures[features.EMBEDDING_SIGNATURE](
+  out = tf.saved_model.load(args.serving_model_dir).signatures[features.UINT8_SIGNATURE](
       embedding=tf.zeros([2, 10, 128], tf.uint8))
   assert out[features.PROBABILITIES].shape == (2, len(CLASS_NAMES))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from envsound.audioset import labels as labels_lib
-from envsound.audioset.records import encode_clip
-from envsound.schemas.taxonomy import load_taxonomy
+from envsound.core import labels as labels_lib
+from envsound.core.records import encode_clip
+from envsound.core.taxonomy import load_taxonomy
 
 
 def _unassigned_class(taxonomy) -> int:

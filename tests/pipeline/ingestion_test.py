@@ -10,9 +10,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from envsound.components import audioset_example_gen as gen
-from envsound.audioset.records import encode_clip
-from envsound.components import features, ingestion
-from envsound.errors import EnvsoundError
+from envsound.core.records import encode_clip
+from envsound.core import features
+from envsound.components import ingestion
+from envsound.core.errors import EnvsoundError
 
 
 def _env_and_video(record: bytes):

@@ -9,9 +9,10 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from envsound.audioset import sample
-from envsound.components import approaches, atomic_pusher, features, report
+from envsound.core import approaches, features
+from envsound.components import atomic_pusher, report
 from envsound.pipeline import configs, local_runner
-from envsound.schemas.taxonomy import load_taxonomy
+from envsound.core.taxonomy import load_taxonomy
 
 pytestmark = pytest.mark.e2e
 APPROACHES = tuple(a.name for a in approaches.APPROACHES)

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from envsound.components import approaches
-from envsound.errors import EnvsoundError
+from envsound.core import approaches
+from envsound.core.errors import EnvsoundError
 from envsound.pipeline import beam_args, cli, configs, vertex_runner
 
 
@@ -65,7 +65,7 @@ def test_quick_run_flags_reach_the_config(tmp_path, make_release):
   assert cfg.epochs == 2 and cfg.approaches == ('cnn1d', 'cnn1d_150k')
   assert cfg.training_sets == approaches.TRAINING_SETS
   assert cfg.ingestion(approaches.BALANCED).max_train_clips == 500
-  assert cfg.ingestion(approaches.BALANCED_UNBALANCED).max_train_clips == 500
+  assert cfg.ingestion(approaches.WITH_UNBALANCED).max_train_clips == 500
   assert cfg.pipeline_root == str(tmp_path / 'root')
   only_2d = cli.make_config(_parse(['pipeline', 'run', '--data', data, '--approaches', 'cnn2d']),
                             cloud=False)
@@ -93,7 +93,7 @@ def test_local_data_is_checked_and_googles_layout_accepted(tmp_path, make_releas
 
 def test_unbalanced_set_is_capped_by_default():
   cfg = configs.PipelineConfig(data_root='d', pipeline_root='r', serving_dir='s')
-  assert cfg.ingestion(approaches.BALANCED_UNBALANCED).max_train_clips == 150_000
+  assert cfg.ingestion(approaches.WITH_UNBALANCED).max_train_clips == 150_000
 
 
 def test_vertex_compile_writes_every_component(tmp_path):

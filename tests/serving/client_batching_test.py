@@ -4,7 +4,7 @@ server's limits, rows back in the caller's order."""
 import numpy as np
 import pytest
 
-from envsound.components import features
+from envsound.core import features
 from envsound.serving.client import Client, InvalidRequestError
 
 pytestmark = pytest.mark.integration

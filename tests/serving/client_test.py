@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
-from envsound.components import features
+from envsound.core import features
 from envsound.serving.client import Client
 from envsound.serving.errors import (InvalidRequestError, MessageTooLargeError,
                                      ModelNotFoundError, RequestTimeoutError,
@@ -40,8 +40,8 @@ def _grpc_probabilities(stub, clips, version=None):
   """Probabilities for one request of raw clips (the model pads/cuts frames itself)."""
   request = predict_pb2.PredictRequest()
   request.model_spec.name = MODEL
-  request.model_spec.signature_name = (features.EMBEDDING_SIGNATURE if clips.dtype == np.uint8
-                                       else features.FLOAT_EMBEDDING_SIGNATURE)
+  request.model_spec.signature_name = (features.UINT8_SIGNATURE if clips.dtype == np.uint8
+                                       else features.FLOAT_SIGNATURE)
   if version is not None:
     request.model_spec.version.value = version
   request.inputs[features.EMBEDDING_INPUT].CopyFrom(tf.make_tensor_proto(clips))
@@ -82,12 +82,12 @@ def test_model_status(client):
 def test_metadata_gives_signatures_and_class_names(client, kwargs, version):
   meta = client.metadata(MODEL, **kwargs)
   assert (meta.name, meta.version, meta.class_names) == (MODEL, version, CLASSES)
-  uint8 = meta.signatures[features.EMBEDDING_SIGNATURE]
+  uint8 = meta.signatures[features.UINT8_SIGNATURE]
   assert uint8['method'] == 'tensorflow/serving/predict'
   assert uint8['inputs'] == {features.EMBEDDING_INPUT: ('uint8', (None, None, 128))}
   assert set(uint8['outputs']) == set(features.PREDICTION_OUTPUTS)
   assert uint8['outputs'][features.PROBABILITIES] == ('float32', (None, len(CLASSES)))
-  assert meta.signatures[features.FLOAT_EMBEDDING_SIGNATURE]['inputs'] == {
+  assert meta.signatures[features.FLOAT_SIGNATURE]['inputs'] == {
       features.EMBEDDING_INPUT: ('float32', (None, None, 128))}
   assert meta.signatures[features.SERVING_SIGNATURE]['inputs'] == {
       features.SERIALIZED_INPUT: ('string', (None,))}

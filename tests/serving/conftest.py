@@ -10,7 +10,7 @@ from tests.support.server import local_server
 from tests.support.tiny_model import export_serving_dir
 
 CLASSES = ('rail', 'birds', 'music')
-BATCHING_FILE = Path(__file__).resolve().parents[2] / 'serving/config/batching_parameters.pbtxt'
+BATCHING_FILE = Path(__file__).resolve().parents[2] / 'envsound/serving/config/batching_parameters.pbtxt'
 MAX_MESSAGE_BYTES = 1 << 20
 
 

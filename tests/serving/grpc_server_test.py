@@ -9,14 +9,14 @@ import tensorflow as tf
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, model_management_pb2, predict_pb2)
 
-from envsound.audioset import records
-from envsound.components import features
+from envsound.core import records
+from envsound.core import features
 from tests.serving.conftest import CLASSES, MAX_MESSAGE_BYTES
 
 pytestmark = pytest.mark.integration
 
 
-def _request(model='cnn1d_balanced', signature=features.EMBEDDING_SIGNATURE, inputs=None,
+def _request(model='cnn1d_balanced', signature=features.UINT8_SIGNATURE, inputs=None,
              version=None, label=None, rows=2):
   request = predict_pb2.PredictRequest()
   request.model_spec.name = model
@@ -94,8 +94,8 @@ def test_metadata_and_status(prediction_stub, model_stub):
   signatures = get_model_metadata_pb2.SignatureDefMap()
   response.metadata['signature_def'].Unpack(signatures)
   assert response.model_spec.version.value == 2
-  assert {features.SERVING_SIGNATURE, features.EMBEDDING_SIGNATURE,
-          features.FLOAT_EMBEDDING_SIGNATURE} <= set(signatures.signature_def)
+  assert {features.SERVING_SIGNATURE, features.UINT8_SIGNATURE,
+          features.FLOAT_SIGNATURE} <= set(signatures.signature_def)
   status_request = get_model_status_pb2.GetModelStatusRequest()
   status_request.model_spec.name = 'cnn1d_balanced'
   states = model_stub.GetModelStatus(status_request, timeout=30).model_version_status
@@ -130,7 +130,7 @@ def test_classify_takes_frame_examples_and_matches_predict(prediction_stub):
 
 def test_classify_needs_a_classification_signature(prediction_stub):
   request = _classify_request([np.zeros((10, 128), np.uint8)],
-                              signature_name=features.EMBEDDING_SIGNATURE)
+                              signature_name=features.UINT8_SIGNATURE)
   code, message = _error(prediction_stub.Classify, request)
   assert code == grpc.StatusCode.INVALID_ARGUMENT and 'classify' in message
   code, message = _error(prediction_stub.Classify, _classify_request([]))

@@ -6,16 +6,16 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import file_system_storage_path_source_pb2 as fs_pb2
 
-from envsound.errors import EnvsoundError
+from envsound.core.errors import EnvsoundError
 from envsound.serving import model_config
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / 'serving' / 'config'
+CONFIG_DIR = Path(__file__).resolve().parents[2] / 'envsound' / 'serving' / 'config'
 
 
 def test_checked_in_configs_parse():
   config = model_config.read_model_server_config(CONFIG_DIR / 'models.config')
   names = [m.name for m in config.model_config_list.config]
-  from envsound.components import approaches  # pylint: disable=import-outside-toplevel
+  from envsound.core import approaches  # pylint: disable=import-outside-toplevel
   assert names == [a.model_name for a in approaches.APPROACHES]
   options = model_config.read_batching_parameters(CONFIG_DIR / 'batching_parameters.pbtxt')
   assert options.enable_large_batch_splitting and options.execution_batch_size == 32

@@ -8,8 +8,8 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-from envsound.components import features
-from envsound.errors import EnvsoundError
+from envsound.core import features
+from envsound.core.errors import EnvsoundError
 from envsound.serving import model_config, status
 from envsound.serving.model_manager import ModelManager, State
 from tests.support.tiny_model import export_tiny_model
@@ -34,7 +34,7 @@ def _one_model(base, extra=''):
 
 def _predict(servable):
   x = np.zeros((1, features.NUM_FRAMES, features.EMBEDDING_DIM), np.uint8)
-  return servable.predict(features.EMBEDDING_SIGNATURE, {features.EMBEDDING_INPUT: x})
+  return servable.predict(features.UINT8_SIGNATURE, {features.EMBEDDING_INPUT: x})
 
 
 def _states(manager, name='m'):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from envsound import cli
-from envsound.components import features
+from envsound.core import features
 from envsound.serving.client import Client
 from tests.serving.conftest import CLASSES
 from tests.support.server import pick_unused_port

@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
-from envsound.audioset import records
-from envsound.components import features
+from envsound.core import records
+from envsound.core import features
 from tests.serving.conftest import CLASSES, MAX_MESSAGE_BYTES
 
 pytestmark = pytest.mark.integration
@@ -93,15 +93,15 @@ def test_metadata_has_the_signatures_of_the_version_asked_for(server, spec, vers
   assert code == 200
   assert body['model_spec'] == {'name': MODEL, 'signature_name': '', 'version': version}
   signatures = body['metadata']['signature_def']['signature_def']
-  assert {features.SERVING_SIGNATURE, features.EMBEDDING_SIGNATURE,
-          features.FLOAT_EMBEDDING_SIGNATURE} <= set(signatures)
-  uint8 = signatures[features.EMBEDDING_SIGNATURE]
+  assert {features.SERVING_SIGNATURE, features.UINT8_SIGNATURE,
+          features.FLOAT_SIGNATURE} <= set(signatures)
+  uint8 = signatures[features.UINT8_SIGNATURE]
   assert uint8['method_name'] == 'tensorflow/serving/predict'
   (alias, info), = uint8['inputs'].items()
   assert alias == features.EMBEDDING_INPUT and info['dtype'] == 'DT_UINT8'
   assert [d['size'] for d in info['tensor_shape']['dim']] == ['-1', '-1', '128']
   assert set(uint8['outputs']) == set(features.PREDICTION_OUTPUTS)
-  assert signatures[features.FLOAT_EMBEDDING_SIGNATURE]['inputs'][
+  assert signatures[features.FLOAT_SIGNATURE]['inputs'][
       features.EMBEDDING_INPUT]['dtype'] == 'DT_FLOAT'
   assert signatures[features.SERVING_SIGNATURE]['inputs'][
       features.SERIALIZED_INPUT]['dtype'] == 'DT_STRING'
@@ -109,8 +109,8 @@ def test_metadata_has_the_signatures_of_the_version_asked_for(server, spec, vers
 
 # --- :predict ------------------------------------------------------------------------
 
-@pytest.mark.parametrize('signature,values', [(features.EMBEDDING_SIGNATURE, CLIPS),
-                                              (features.FLOAT_EMBEDDING_SIGNATURE, FLOATS)],
+@pytest.mark.parametrize('signature,values', [(features.UINT8_SIGNATURE, CLIPS),
+                                              (features.FLOAT_SIGNATURE, FLOATS)],
                          ids=['uint8', 'float32'])
 def test_row_and_columnar_predict_match_grpc(server, prediction_stub, signature, values):
   _, expected = _grpc_predict(prediction_stub, signature, {features.EMBEDDING_INPUT: values})
@@ -133,9 +133,9 @@ def test_row_and_columnar_predict_match_grpc(server, prediction_stub, signature,
 
 def test_uint8_and_float_inputs_give_the_same_predictions(server):
   _, uint8 = _call(server, f'/v1/models/{MODEL}:predict', {
-      'signature_name': features.EMBEDDING_SIGNATURE, 'inputs': CLIPS.tolist()})
+      'signature_name': features.UINT8_SIGNATURE, 'inputs': CLIPS.tolist()})
   _, floats = _call(server, f'/v1/models/{MODEL}:predict', {
-      'signature_name': features.FLOAT_EMBEDDING_SIGNATURE, 'inputs': FLOATS.tolist()})
+      'signature_name': features.FLOAT_SIGNATURE, 'inputs': FLOATS.tolist()})
   np.testing.assert_allclose(uint8['outputs'][features.PROBABILITIES],
                              floats['outputs'][features.PROBABILITIES], rtol=1e-5)
 
@@ -153,20 +153,20 @@ def test_serialized_examples_as_b64_on_serving_default(server, prediction_stub):
 @pytest.mark.parametrize('spec,version', [('/versions/1', 1), ('/labels/stable', 1),
                                           ('/labels/canary', 2), ('', 2)])
 def test_predict_goes_to_the_version_or_label_asked_for(server, prediction_stub, spec, version):
-  _, expected = _grpc_predict(prediction_stub, features.EMBEDDING_SIGNATURE,
+  _, expected = _grpc_predict(prediction_stub, features.UINT8_SIGNATURE,
                               {features.EMBEDDING_INPUT: CLIPS}, version=version)
-  _, other = _grpc_predict(prediction_stub, features.EMBEDDING_SIGNATURE,
+  _, other = _grpc_predict(prediction_stub, features.UINT8_SIGNATURE,
                            {features.EMBEDDING_INPUT: CLIPS}, version=3 - version)
   assert not np.allclose(expected[features.PROBABILITIES], other[features.PROBABILITIES])
   code, body = _call(server, f'/v1/models/{MODEL}{spec}:predict', {
-      'signature_name': features.EMBEDDING_SIGNATURE, 'inputs': CLIPS.tolist()})
+      'signature_name': features.UINT8_SIGNATURE, 'inputs': CLIPS.tolist()})
   assert code == 200, body
   _assert_same(body['outputs'], expected)
 
 
 # --- errors --------------------------------------------------------------------------
 
-GOOD = {'signature_name': features.EMBEDDING_SIGNATURE, 'instances': CLIPS[:1].tolist()}
+GOOD = {'signature_name': features.UINT8_SIGNATURE, 'instances': CLIPS[:1].tolist()}
 
 
 def _predict_body(**change):
@@ -199,11 +199,11 @@ ERRORS = [  # (id, path, body, HTTP status, part of the message)
      'JSON Parse error'),
     ('body not an object', f'/v1/models/{MODEL}:predict', [GOOD], 400, 'must be an object'),
     ('no instances or inputs', f'/v1/models/{MODEL}:predict',
-     {'signature_name': features.EMBEDDING_SIGNATURE}, 400, "Missing 'inputs' or 'instances'"),
+     {'signature_name': features.UINT8_SIGNATURE}, 400, "Missing 'inputs' or 'instances'"),
     ('instances and inputs', f'/v1/models/{MODEL}:predict',
      _predict_body(inputs=GOOD['instances']), 400, "Only one of 'instances' or 'inputs'"),
     ('columnar: wrong input name', f'/v1/models/{MODEL}:predict',
-     {'signature_name': features.EMBEDDING_SIGNATURE, 'inputs': {'wrong': CLIPS[:1].tolist()}},
+     {'signature_name': features.UINT8_SIGNATURE, 'inputs': {'wrong': CLIPS[:1].tolist()}},
      400, 'input tensor alias not found in signature: wrong'),
     ('row: wrong input name', f'/v1/models/{MODEL}:predict',
      _predict_body(instances=[{'wrong': CLIPS[0].tolist()}]), 400,

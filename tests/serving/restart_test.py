@@ -18,7 +18,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from envsound.components import features
+from envsound.core import features
 from envsound.serving import model_config
 from envsound.serving.client import Client
 from envsound.serving.errors import ModelNotFoundError

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from envsound.components import features
+from envsound.core import features
 from envsound.serving import tensors
 from envsound.serving.errors import InvalidRequestError
 

@@ -16,7 +16,7 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 import tf_keras  # pylint: disable=g-import-not-at-top
 
-from envsound.components import features  # pylint: disable=g-import-not-at-top
+from envsound.core import features  # pylint: disable=g-import-not-at-top
 
 EMBEDDING_UNITS = 8
 
@@ -89,16 +89,16 @@ class _Exported(tf.Module):
                                               name=features.SERIALIZED_INPUT)])
   def serve_examples(self, examples):
     _, seq, _ = tf.io.parse_sequence_example(
-        examples, sequence_features={features.EMBEDDING_KEY: tf.io.RaggedFeature(
+        examples, sequence_features={features.AUDIO_EMBEDDING_KEY: tf.io.RaggedFeature(
             tf.string, row_splits_dtype=tf.int64)})
-    return self.outputs(_decode(seq[features.EMBEDDING_KEY].merge_dims(1, 2)))
+    return self.outputs(_decode(seq[features.AUDIO_EMBEDDING_KEY].merge_dims(1, 2)))
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string,
                                               name=features.CLASSIFY_INPUT)])
   def classify(self, inputs):
-    parsed = tf.io.parse_example(inputs, {features.EMBEDDING_KEY: tf.io.RaggedFeature(
+    parsed = tf.io.parse_example(inputs, {features.AUDIO_EMBEDDING_KEY: tf.io.RaggedFeature(
         tf.string, row_splits_dtype=tf.int64)})
-    outputs = self.outputs(_decode(parsed[features.EMBEDDING_KEY]))
+    outputs = self.outputs(_decode(parsed[features.AUDIO_EMBEDDING_KEY]))
     return {features.CLASSIFY_CLASSES: outputs[features.CLASS_NAMES],
             features.CLASSIFY_SCORES: outputs[features.PROBABILITIES]}
 
@@ -129,8 +129,8 @@ def export_tiny_model(base_path, version: int, class_names: Sequence[str],
   module = _Exported(_build_model(len(class_names), seed), class_names)
   tf.saved_model.save(module, str(out), signatures={
       features.SERVING_SIGNATURE: module.serve_examples,
-      features.EMBEDDING_SIGNATURE: module.predict_uint8,
-      features.FLOAT_EMBEDDING_SIGNATURE: module.predict_float,
+      features.UINT8_SIGNATURE: module.predict_uint8,
+      features.FLOAT_SIGNATURE: module.predict_float,
       features.CLASSIFY_SIGNATURE: module.classify,
   })
   from envsound.components import signatures  # pylint: disable=import-outside-toplevel
@@ -152,7 +152,8 @@ def export_serving_dir(serving_dir, versions: Mapping[str, Sequence[int]],
   Returns:
     The models.config path (absolute base paths, stable/canary labels).
   """
-  from envsound.serving import model_config, warmup as warmup_lib  # pylint: disable=import-outside-toplevel
+  from envsound.serving import model_config
+  from envsound.core import warmup as warmup_lib  # pylint: disable=import-outside-toplevel
   for name, numbers in versions.items():
     for number in numbers:
       path = export_tiny_model(Path(serving_dir) / name, number, class_names, seed=number)

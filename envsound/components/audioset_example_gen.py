@@ -1,0 +1,137 @@
+"""AudioSetExampleGen: a FileBasedExampleGen whose executor builds envsound's training sets.
+
+Why a custom executor rather than ImportExampleGen: ingestion must label each clip with its
+environment, drop (and count) what has none, cap the training set per environment and keep
+validation videos out of training. Those need the whole split (counts for the caps, the
+validation video ids), so the executor overrides ``GenerateExamplesByBeam``. Outputs are
+AudioSet SequenceExamples plus ``environment`` (FORMAT_TF_SEQUENCE_EXAMPLE), splits 'train'
+and 'eval', and ``ingestion_counts.json`` beside them (also on the artifact as properties).
+"""
+
+import json
+import os
+from typing import Any, Dict, List, Tuple
+
+import apache_beam as beam
+import tensorflow as tf
+from absl import logging
+from google.protobuf import json_format, struct_pb2
+from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
+from tfx.components.example_gen.component import FileBasedExampleGen
+from tfx.dsl.components.base import executor_spec
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils, standard_component_specs
+
+from envsound.components import ingestion
+from envsound.core.errors import EnvsoundError
+
+TRAIN, EVAL = 'train', 'eval'
+COUNTS_FILE = 'ingestion_counts.json'
+_BALANCED_DIR = 'bal_train'  # kept first when a training set is capped
+
+
+def create(input_base: str, cfg) -> FileBasedExampleGen:
+  """Returns the component for one training set.
+
+  Args:
+    input_base: the AudioSet release root.
+    cfg: a ``pipeline.configs.IngestionConfig``.
+  """
+  settings = struct_pb2.Struct()
+  settings.update({'class_csv': cfg.class_csv, 'max_train_clips': cfg.max_train_clips,
+                   'max_eval_clips': cfg.max_eval_clips})
+  custom_config = example_gen_pb2.CustomConfig()
+  custom_config.custom_config.Pack(settings)
+  return FileBasedExampleGen(
+      input_base=input_base,
+      input_config=example_gen_pb2.Input(splits=[
+          example_gen_pb2.Input.Split(name=TRAIN, pattern=cfg.train_pattern),
+          example_gen_pb2.Input.Split(name=EVAL, pattern=cfg.eval_pattern)]),
+      custom_config=custom_config,
+      output_data_format=example_gen_pb2.FORMAT_TF_SEQUENCE_EXAMPLE,
+      custom_executor_spec=executor_spec.BeamExecutorSpec(Executor))
+
+
+def read_settings(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
+  """Returns the executor settings packed by :func:`create`."""
+  custom_config = example_gen_pb2.CustomConfig()
+  json_format.Parse(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY], custom_config)
+  settings = struct_pb2.Struct()
+  custom_config.custom_config.Unpack(settings)
+  out = json_format.MessageToDict(settings)
+  for key in ('max_train_clips', 'max_eval_clips'):
+    out[key] = int(out[key]) if out.get(key) is not None else None
+  return out
+
+
+def sources(input_base: str, pattern: str) -> List[Tuple[str, int]]:
+  """Expands ``<dir glob>/<file glob>`` into one (glob, priority) per matching folder.
+
+  Raises:
+    EnvsoundError: no file matches.
+  """
+  folder, files = os.path.split(pattern)
+  dirs = sorted(tf.io.gfile.glob(os.path.join(input_base, folder))) if folder else [input_base]
+  out = [(os.path.join(d, files), 0 if os.path.basename(d) == _BALANCED_DIR else 1)
+         for d in dirs if tf.io.gfile.glob(os.path.join(d, files))]
+  if not out:
+    raise EnvsoundError(f'no AudioSet records match {os.path.join(input_base, pattern)}')
+  return out
+
+
+class Executor(BaseExampleGenExecutor):
+  """Reads AudioSet TFRecords, labels environments, caps and splits by video."""
+
+  def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
+    raise NotImplementedError('GenerateExamplesByBeam builds both splits together')
+
+  def GenerateExamplesByBeam(self, pipeline: beam.Pipeline,
+                             exec_properties: Dict[str, Any]) -> Dict[str, beam.PCollection]:
+    input_config = example_gen_pb2.Input()
+    json_format.Parse(exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config)
+    patterns = {s.name: s.pattern for s in input_config.splits}
+    base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+    settings = read_settings(exec_properties)
+    eval_clips, eval_counts, eval_videos = pipeline | 'Eval' >> ingestion.IngestSplit(
+        sources(base, patterns[EVAL]), settings['class_csv'], EVAL,
+        max_clips=settings['max_eval_clips'])
+    train_clips, train_counts, _ = pipeline | 'Train' >> ingestion.IngestSplit(
+        sources(base, patterns[TRAIN]), settings['class_csv'], TRAIN,
+        max_clips=settings['max_train_clips'], exclude_videos=eval_videos)
+    counts = ((train_counts | 'TagTrain' >> beam.Map(lambda kv: (f'{TRAIN}/{kv[0]}', kv[1])),
+               eval_counts | 'TagEval' >> beam.Map(lambda kv: (f'{EVAL}/{kv[0]}', kv[1])))
+              | 'AllCounts' >> beam.Flatten()
+              | 'CountDict' >> beam.combiners.ToDict())
+    if self._counts_path:
+      _ = counts | 'WriteCounts' >> beam.Map(_write_json, self._counts_path)
+    return {TRAIN: train_clips, EVAL: eval_clips}
+
+  def Do(self, input_dict, output_dict, exec_properties) -> None:
+    examples = artifact_utils.get_single_instance(
+        output_dict[standard_component_specs.EXAMPLES_KEY])
+    self._counts_path = os.path.join(examples.uri, COUNTS_FILE)
+    super().Do(input_dict, output_dict, exec_properties)
+    with tf.io.gfile.GFile(self._counts_path) as f:
+      counts = json.load(f)
+    logging.info('Ingestion counts: %s', counts)
+    for key, value in counts.items():
+      examples.set_int_custom_property(f'clips_{key.replace("/", "_")}', int(value))
+    for split in (TRAIN, EVAL):
+      if not counts.get(f'{split}/{ingestion.KEPT}'):
+        raise EnvsoundError(f'ingestion kept no {split} clips from '
+                            f'{exec_properties[standard_component_specs.INPUT_BASE_KEY]} '
+                            f'(counts: {counts})')
+
+  _counts_path = None
+
+
+def _write_json(counts: Dict[str, int], path: str) -> None:
+  """Writes ``counts`` under a temporary name, then renames it into place."""
+  full = {f'{split}/{reason}': 0 for split in (TRAIN, EVAL)
+          for reason in (ingestion.KEPT, *ingestion.DROP_REASONS)}
+  full.update(counts)
+  tmp = f'{path}.tmp'
+  with tf.io.gfile.GFile(tmp, 'w') as f:
+    json.dump(full, f, indent=1, sort_keys=True)
+  tf.io.gfile.rename(tmp, path, overwrite=True)
+

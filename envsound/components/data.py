@@ -1,0 +1,102 @@
+"""Trainer input: Transform's tf.Example output as ``(features, label)`` tf.data batches.
+
+Transform materialises fixed-shape tf.Examples (``AUDIO_EMBEDDING_XF``, ``MASK_XF``, ``LABEL_XF``;
+see preprocessing.py), gzip-compressed. The records are parsed batch-wise, cached in memory
+once parsed (a few hundred MB even for 150k clips), then shuffled and re-batched every epoch,
+so later epochs run at in-memory speed (bench/trainer_throughput.py measures it).
+"""
+
+from typing import Dict, Iterable, List, Tuple, Union
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from envsound.core import features
+
+MODEL_INPUTS = (features.AUDIO_EMBEDDING_XF, features.MASK_XF)
+_PARSE_BATCH = 512
+_SHUFFLE_BUFFER = 20_000
+
+
+def list_files(file_pattern: Union[str, Iterable[str]]) -> List[str]:
+  """Expands one glob or a list of globs (``fn_args.train_files``) into sorted file names."""
+  patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
+  files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
+  if not files:
+    raise FileNotFoundError(f'no transformed examples match {patterns}')
+  return files
+
+
+def _compression(files: List[str]) -> str:
+  return 'GZIP' if files[0].endswith('.gz') else ''
+
+
+def split_label(parsed: Dict[str, tf.Tensor]) -> Tuple[Dict[str, tf.Tensor], tf.Tensor]:
+  """Splits a parsed transformed batch into model inputs and the int64 label."""
+  return {k: parsed[k] for k in MODEL_INPUTS}, parsed[features.LABEL_XF]
+
+
+def parsed_dataset(file_pattern, tft_output: tft.TFTransformOutput) -> tf.data.Dataset:
+  """Unbatched parsed transformed examples (dicts of dense tensors), read once and cached."""
+  files = list_files(file_pattern)
+  spec = tft_output.transformed_feature_spec()
+  ds = tf.data.TFRecordDataset(files, compression_type=_compression(files),
+                               num_parallel_reads=tf.data.AUTOTUNE)
+  ds = ds.batch(_PARSE_BATCH).map(lambda x: tf.io.parse_example(x, spec),
+                                  num_parallel_calls=tf.data.AUTOTUNE)
+  return ds.unbatch().cache()
+
+
+def input_fn(file_pattern, tft_output: tft.TFTransformOutput, batch_size: int, *,
+             shuffle: bool = True, seed: int = 0) -> tf.data.Dataset:
+  """One epoch of ``({AUDIO_EMBEDDING_XF, MASK_XF}, label)`` batches (Keras repeats it per epoch).
+
+  Args:
+    file_pattern: glob or list of globs of Transform's transformed examples.
+    tft_output: the Transform graph (gives the transformed feature spec).
+    batch_size: examples per batch.
+    shuffle: reshuffle the examples every epoch (training).
+    seed: shuffle seed.
+
+  Returns:
+    A tf.data.Dataset; the last batch may be smaller.
+  """
+  ds = parsed_dataset(file_pattern, tft_output)
+  if shuffle:
+    ds = ds.shuffle(_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+  return ds.batch(batch_size).map(split_label).prefetch(tf.data.AUTOTUNE)
+
+
+def to_numpy(file_pattern, tft_output: tft.TFTransformOutput) -> Tuple[Dict[str, np.ndarray],
+                                                                        np.ndarray]:
+  """Loads a whole transformed split into memory (reports, the reference model, benchmarks)."""
+  ds = parsed_dataset(file_pattern, tft_output).batch(4096).map(split_label)
+  xs: Dict[str, list] = {k: [] for k in MODEL_INPUTS}
+  ys = []
+  for x, y in ds.as_numpy_iterator():
+    for k in MODEL_INPUTS:
+      xs[k].append(x[k])
+    ys.append(y)
+  return {k: np.concatenate(v) for k, v in xs.items()}, np.concatenate(ys)
+
+
+def read_labels(file_pattern, tft_output: tft.TFTransformOutput) -> np.ndarray:
+  """The int64 labels of a transformed split (parses only the label feature)."""
+  files = list_files(file_pattern)
+  spec = {features.LABEL_XF: tft_output.transformed_feature_spec()[features.LABEL_XF]}
+  ds = tf.data.TFRecordDataset(files, compression_type=_compression(files))
+  ds = ds.batch(4096).map(lambda x: tf.io.parse_example(x, spec)[features.LABEL_XF])
+  return np.concatenate(list(ds.as_numpy_iterator()) or [np.zeros([0], np.int64)])
+
+
+def class_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
+  """Examples per class (labels outside ``[0, num_classes)`` are ignored)."""
+  labels = labels[(labels >= 0) & (labels < num_classes)]
+  return np.bincount(labels, minlength=num_classes)
+
+
+def mean_pool(embedding_xf: np.ndarray, mask: np.ndarray) -> np.ndarray:
+  """Masked mean over frames of flattened transformed embeddings: ``[n, EMBEDDING_DIM]``."""
+  frames = embedding_xf.reshape(-1, features.NUM_FRAMES, features.EMBEDDING_DIM)
+  return (frames * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1.0)

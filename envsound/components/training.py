@@ -1,0 +1,157 @@
+"""The training loop both Trainer modules share: data, loss, fit, logs, export.
+
+A trainer module supplies its ``Hparams`` (a subclass of :class:`TrainerHparams`) and a
+``build_model(hp, num_classes)``; :func:`train_and_export` does the rest in the order of
+TFX's penguin example: Transform output -> datasets -> model -> fit (TensorBoard, history
+JSON in ``fn_args.model_run_dir``) -> SavedModel with signatures.py's signatures.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import time
+from typing import Any, Callable, Mapping, Optional
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras
+
+from envsound.components import data, losses, signatures
+from envsound.core import warmup
+
+HISTORY_FILE = 'history.json'
+# custom_config keys that describe the run rather than set a hyper-parameter.
+META_KEYS = ('approach', 'model_name', 'class_names')
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerHparams:
+  """Hyper-parameters every trainer has (custom_config keys of the same names).
+
+  Attributes:
+    epochs: passes over the training split.
+    batch_size: examples per step.
+    learning_rate: Adam learning rate.
+    dropout: dropout before and after the penultimate layer.
+    hidden: width of the penultimate (embedding) layer.
+    class_weighting: 'none', 'sqrt' or 'balanced' (losses.class_weights).
+    focal_gamma: focal-loss gamma; 0 is cross-entropy.
+    mixup_alpha: Beta(alpha, alpha) mixup of training batches; 0 turns it off.
+    seed: random seed (weights, shuffling, augmentation).
+  """
+  epochs: int = 10
+  batch_size: int = 64
+  learning_rate: float = 1e-3
+  dropout: float = 0.3
+  hidden: int = 128
+  class_weighting: str = 'sqrt'
+  focal_gamma: float = 0.0
+  mixup_alpha: float = 0.0
+  seed: int = 0
+
+  @classmethod
+  def from_custom_config(cls, custom_config: Optional[Mapping[str, Any]]):
+    """Builds hyper-parameters from a Trainer custom_config.
+
+    Keys this trainer does not know are logged and ignored: pipeline-wide overrides reach
+    every trainer, and each uses only its own.
+
+    Raises:
+      ValueError: a known key has an invalid value.
+    """
+    config = dict(custom_config or {})
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(config) - names - set(META_KEYS))
+    if unknown:
+      logging.warning('%s ignores custom_config keys %s (known: %s)', cls.__module__, unknown,
+                      sorted(names))
+    hp = cls(**{k: v for k, v in config.items() if k in names})
+    losses.class_weights([1], hp.class_weighting)  # validates the name
+    return hp
+
+
+def mixup(ds: tf.data.Dataset, alpha: float, seed: int) -> tf.data.Dataset:
+  """Blends each batch with a shuffled copy of itself (Zhang et al. 2018); labels one-hot."""
+  def blend(x, y):
+    n = tf.shape(y)[0]
+    g1 = tf.random.gamma([n], alpha, seed=seed)
+    g2 = tf.random.gamma([n], alpha, seed=seed + 1)
+    lam = g1 / (g1 + g2)
+    lam = tf.maximum(lam, 1.0 - lam)  # keep the original clip dominant
+    perm = tf.random.shuffle(tf.range(n), seed=seed)
+    mix = lambda a: (lam[:, None] * a + (1.0 - lam[:, None]) * tf.gather(a, perm))
+    return {k: mix(v) for k, v in x.items()}, mix(y)
+  return ds.map(blend, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+class ExamplesPerSecond(tf_keras.callbacks.Callback):
+  """Records training examples per second of each epoch into the logs."""
+
+  def __init__(self, num_examples: int):
+    super().__init__()
+    self.num_examples = num_examples
+    self._start = 0.0
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._start = time.perf_counter()
+
+  def on_epoch_end(self, epoch, logs=None):
+    if logs is not None:
+      logs['examples_per_second'] = self.num_examples / (time.perf_counter() - self._start)
+
+
+def compile_model(model: tf_keras.Model, hp: TrainerHparams, class_counts: np.ndarray) -> None:
+  """Compiles with Adam, the (focal, class-weighted) cross-entropy and top-class accuracy."""
+  model.compile(
+      optimizer=tf_keras.optimizers.Adam(hp.learning_rate),
+      loss=losses.FocalCrossEntropy(hp.focal_gamma,
+                                    losses.class_weights(class_counts, hp.class_weighting)),
+      metrics=[tf_keras.metrics.CategoricalAccuracy(name='accuracy')])
+
+
+def train_and_export(fn_args, hp: TrainerHparams,
+                     build_model: Callable[[Any, int], tf_keras.Model]) -> tf_keras.callbacks.History:
+  """Trains ``build_model(hp, num_classes)`` on Transform's output and exports it.
+
+  Args:
+    fn_args: TFX Trainer FnArgs (train/eval files, transform output, model dirs,
+      custom_config with 'class_names').
+    hp: parsed hyper-parameters.
+    build_model: returns an uncompiled Keras model on the transformed features.
+
+  Returns:
+    The Keras History.
+  """
+  class_names = [str(c) for c in fn_args.custom_config['class_names']]
+  num_classes = len(class_names)
+  tf_keras.utils.set_random_seed(hp.seed)
+  tft_output = tft.TFTransformOutput(fn_args.transform_output)
+
+  counts = data.class_counts(data.read_labels(fn_args.train_files, tft_output), num_classes)
+  one_hot = lambda x, y: (x, tf.one_hot(y, num_classes))
+  train = data.input_fn(fn_args.train_files, tft_output, hp.batch_size, seed=hp.seed)
+  train = train.map(one_hot)
+  if hp.mixup_alpha:
+    train = mixup(train, hp.mixup_alpha, hp.seed)
+  evaluation = data.input_fn(fn_args.eval_files, tft_output, hp.batch_size, shuffle=False)
+  evaluation = evaluation.map(one_hot)
+
+  model = build_model(hp, num_classes)
+  compile_model(model, hp, counts)
+  callbacks = [ExamplesPerSecond(int(counts.sum())),
+               tf_keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq='epoch')]
+  history = model.fit(train, validation_data=evaluation, epochs=hp.epochs,
+                      callbacks=callbacks, verbose=2)
+
+  record = {'history': {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            'hparams': dataclasses.asdict(hp), 'class_names': class_names,
+            'train_class_counts': counts.tolist()}
+  tf.io.gfile.makedirs(fn_args.model_run_dir)
+  with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), 'w') as f:
+    json.dump(record, f, indent=1)
+
+  signatures.save_model(model, fn_args.serving_model_dir, tft_output, class_names)
+  warmup.write_warmup_requests(fn_args.serving_model_dir)
+  return history

@@ -1,0 +1,1 @@
+"""The vocabulary every part of envsound shares: names, formats, rules and errors."""

@@ -1,0 +1,70 @@
+"""Feature keys, shapes and signature names shared by every part of envsound.
+
+The AudioSet release layout (cf. VGGish's ``vggish_params.py``): each clip is a
+``tf.train.SequenceExample`` with context features ``video_id``, ``start_time_seconds``,
+``end_time_seconds`` and ``labels`` and a feature list ``audio_embedding`` holding one
+128-byte string per second of audio (8-bit quantised, PCA-whitened VGGish output).
+Client, server, GUI and pipeline import these names; nobody retypes them.
+"""
+
+# Raw (ingestion) features, as Google ships them.
+VIDEO_ID_KEY = 'video_id'
+START_TIME_KEY = 'start_time_seconds'
+END_TIME_KEY = 'end_time_seconds'
+LABELS_KEY = 'labels'
+AUDIO_EMBEDDING_KEY = 'audio_embedding'
+
+EMBEDDING_DIM = 128
+NUM_FRAMES = 10  # AudioSet clips are 10 s; shorter ones are padded, longer ones cut.
+CLIP_SECONDS = 10.0
+
+# VGGish post-processing clips to [-2, 2] and maps that range linearly onto 0..255.
+QUANTIZE_MIN = -2.0
+QUANTIZE_MAX = 2.0
+QUANTIZE_SCALE = (QUANTIZE_MAX - QUANTIZE_MIN) / 255.0
+
+# Added at ingestion from the taxonomy in schemas/ (index into the environment list).
+ENVIRONMENT_KEY = 'environment'
+
+# Release layout.
+SPLITS = ('bal_train', 'unbal_train', 'eval')
+CLASS_CSV = 'class_labels_indices.csv'
+
+# Model signatures and their tensors.
+SERVING_SIGNATURE = 'serving_default'       # serialized SequenceExamples -> outputs
+TRANSFORM_SIGNATURE = 'transform_features'  # for TFMA preprocessing
+UINT8_SIGNATURE = 'predict_embeddings'  # uint8 [batch, frames, 128] -> outputs
+FLOAT_SIGNATURE = 'predict_float_embeddings'  # float32 [batch, frames, 128]
+CLASSIFY_SIGNATURE = 'classify'          # serialized tf.Examples -> classes, scores
+SERIALIZED_INPUT = 'examples'
+EMBEDDING_INPUT = 'embedding'  # VGGish frames, uint8 or float32 [batch, frames, 128]
+# TF Serving's Classify API: the method name and tensor keys it requires of a signature.
+# Its tf.Examples carry ``audio_embedding`` as a bytes_list, one 128-byte value per frame.
+CLASSIFY_METHOD = 'tensorflow/serving/classify'
+CLASSIFY_INPUT = 'inputs'
+CLASSIFY_CLASSES = 'classes'         # string [batch, num_classes]: the class names
+CLASSIFY_SCORES = 'scores'           # float32 [batch, num_classes]: their probabilities
+
+# Output keys of every prediction signature.
+PROBABILITIES = 'probabilities'      # float32 [batch, num_classes], rows sum to 1
+TOP_CLASS = 'top_class'              # string [batch]
+TOP_SCORE = 'top_score'              # float32 [batch]
+CLASS_NAMES = 'class_names'          # string [batch, num_classes] (same row for each clip)
+PENULTIMATE = 'penultimate'          # float32 [batch, d]: the model's penultimate layer, for maps
+PREDICTION_OUTPUTS = (PROBABILITIES, TOP_CLASS, TOP_SCORE, CLASS_NAMES, PENULTIMATE)
+
+
+def transformed_name(key: str) -> str:
+  """Returns the name tf.Transform gives a feature derived from ``key``."""
+  return f'{key}_xf'
+
+
+def dequantize(values):
+  """Maps AudioSet's uint8 bytes back to VGGish's [-2, 2] float range (numpy or tf)."""
+  return values * QUANTIZE_SCALE + QUANTIZE_MIN
+
+
+# Transformed features (Transform's tf.Example output, what the Trainers read).
+AUDIO_EMBEDDING_XF = transformed_name(AUDIO_EMBEDDING_KEY)  # float32 [NUM_FRAMES * EMBEDDING_DIM], normalised
+MASK_XF = transformed_name('mask')              # float32 [NUM_FRAMES]: 1 for real frames, 0 for pad
+LABEL_XF = transformed_name(ENVIRONMENT_KEY)    # int64 []: environment index, -1 when absent

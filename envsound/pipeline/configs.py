@@ -1,0 +1,110 @@
+"""Settings of one envsound pipeline run: frozen dataclasses and defaults, no I/O."""
+
+import dataclasses
+import pathlib
+from typing import Any, Mapping, Optional, Tuple
+
+from envsound.core import approaches as approaches_lib
+from envsound.core import features
+
+PIPELINE_NAME = 'envsound'
+DEFAULT_UNBALANCED_CAP = 150_000   # clips in the 'balanced + unbalanced' training set
+DEFAULT_MIN_ACCURACY = 0.0         # Evaluator's blessing threshold (absolute)
+METADATA_FILE = 'metadata.sqlite'
+# The curated raw schema installed with envsound (ImportSchemaGen reads it where it runs).
+RAW_SCHEMA = str(pathlib.Path(__file__).resolve().parent.parent / 'schemas' / 'audioset_raw.pbtxt')
+
+# Input splits of an AudioSet release, as globs under its root. `*_train` matches
+# bal_train and unbal_train; ingestion gives bal_train priority when it caps.
+TRAIN_PATTERNS = {
+    approaches_lib.BALANCED: 'bal_train/*.tfrecord',
+    approaches_lib.WITH_UNBALANCED: '*_train/*.tfrecord',
+}
+EVAL_PATTERN = 'eval/*.tfrecord'
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestionConfig:
+  """How ingestion turns release files into a training set.
+
+  Attributes:
+    train_pattern: glob (relative to the release root) of the training files.
+    eval_pattern: glob of the validation files (AudioSet's eval split).
+    class_csv: the release's ``class_labels_indices.csv``.
+    max_train_clips: cap on training clips (per-environment fair caps); None keeps all.
+    max_eval_clips: cap on validation clips; None keeps all.
+  """
+  train_pattern: str
+  eval_pattern: str
+  class_csv: str
+  max_train_clips: Optional[int] = None
+  max_eval_clips: Optional[int] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+  """Everything that defines one pipeline, whatever runs it.
+
+  Attributes:
+    data_root: AudioSet release root (sample data or Google's), local or gs://.
+    pipeline_root: where TFX writes artifacts.
+    serving_dir: TF Serving model base directory; models go to ``<dir>/<model_name>/<v>/``.
+    approaches: names from ``components.approaches.APPROACHES`` to train.
+    max_clips: quick-run cap on every split's clips; None keeps the full data.
+    unbalanced_cap: size of the 'balanced + unbalanced' training set.
+    epochs: training epochs (None: each approach's default).
+    hyperparameters: overrides merged into every Trainer's ``custom_config``.
+    min_accuracy: blessing threshold of the Evaluators.
+    pipeline_name: TFX pipeline name (MLMD context).
+    enable_cache: reuse outputs of components whose inputs did not change.
+    schema_file: the curated raw schema, as the executors see it.
+    class_csv: the release's class list (default: ``<data_root>/class_labels_indices.csv``).
+  """
+  data_root: str
+  pipeline_root: str
+  serving_dir: str
+  approaches: Tuple[str, ...] = tuple(a.name for a in approaches_lib.APPROACHES)
+  max_clips: Optional[int] = None
+  unbalanced_cap: int = DEFAULT_UNBALANCED_CAP
+  epochs: Optional[int] = None
+  hyperparameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  min_accuracy: float = DEFAULT_MIN_ACCURACY
+  pipeline_name: str = PIPELINE_NAME
+  enable_cache: bool = True
+  schema_file: str = RAW_SCHEMA
+  class_csv: Optional[str] = None
+
+  @property
+  def selected_approaches(self) -> Tuple[approaches_lib.Approach, ...]:
+    return tuple(approaches_lib.by_name(name) for name in self.approaches)
+
+  @property
+  def training_sets(self) -> Tuple[str, ...]:
+    """The training sets the selected approaches use, in TRAINING_SETS order."""
+    used = {a.training_set for a in self.selected_approaches}
+    return tuple(s for s in approaches_lib.TRAINING_SETS if s in used)
+
+  def ingestion(self, training_set: str) -> IngestionConfig:
+    """Returns the ingestion settings of one training set."""
+    cap = self.max_clips
+    if training_set == approaches_lib.WITH_UNBALANCED:
+      cap = min(cap, self.unbalanced_cap) if cap else self.unbalanced_cap
+    return IngestionConfig(
+        train_pattern=TRAIN_PATTERNS[training_set], eval_pattern=EVAL_PATTERN,
+        class_csv=self.class_csv or join(self.data_root, features.CLASS_CSV),
+        max_train_clips=cap, max_eval_clips=self.max_clips)
+
+  def custom_config(self, approach: approaches_lib.Approach,
+                    class_names: Tuple[str, ...]) -> dict:
+    """Returns the Trainer ``custom_config`` of ``approach``."""
+    config = {'approach': approach.name, 'model_name': approach.model_name,
+              'class_names': list(class_names), **approach.hyperparameters,
+              **self.hyperparameters}
+    if self.epochs is not None:
+      config['epochs'] = self.epochs
+    return config
+
+
+def join(root: str, *parts: str) -> str:
+  """Joins path parts with '/' (works for local paths and gs:// URIs alike)."""
+  return '/'.join([root.rstrip('/'), *parts])

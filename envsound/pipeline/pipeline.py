@@ -1,0 +1,110 @@
+"""envsound's TFX pipeline definition, shared by every runner (local, Dataflow, Vertex AI).
+
+Per training set: ingestion, statistics, validation against the curated schema, Transform.
+Per approach: Trainer, the last blessed model of that approach, Evaluator, Pusher.
+"""
+
+from typing import Any, Dict, List, Sequence, Tuple
+
+from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
+
+from envsound.core import approaches as approaches_lib
+from envsound.components import atomic_pusher, audioset_example_gen
+from envsound.pipeline import configs
+
+
+def schema_component(cfg: configs.PipelineConfig):
+  """The curated raw schema: SequenceExample layout and Transform's tensor representations."""
+  return tfx.components.ImportSchemaGen(schema_file=cfg.schema_file)
+
+
+def example_gen_component(cfg: configs.PipelineConfig, training_set: str):
+  """Ingestion: environment labels, per-environment caps, validation videos kept apart."""
+  return audioset_example_gen.create(
+      cfg.data_root, cfg.ingestion(training_set)).with_id(f'ExampleGen_{training_set}')
+
+
+def transform_component(example_gen, schema_gen, training_set: str):
+  """Transform: dequantise, pad/cut to fixed frames, encode labels."""
+  return tfx.components.Transform(
+      examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
+      preprocessing_fn=approaches_lib.PREPROCESSING_FN,
+      disable_statistics=True).with_id(f'Transform_{training_set}')
+
+
+def data_components(cfg: configs.PipelineConfig) -> Tuple[List, Any, Dict, Dict]:
+  """Returns the data half: (components, schema_gen, example_gens, transforms by set)."""
+  schema_gen = schema_component(cfg)
+  components: List = [schema_gen]
+  example_gens, transforms = {}, {}
+  for training_set in cfg.training_sets:
+    example_gen = example_gen_component(cfg, training_set)
+    # Statistics and anomalies against the curated schema.
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs['examples']).with_id(f'StatisticsGen_{training_set}')
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs['statistics'],
+        schema=schema_gen.outputs['schema']).with_id(f'ExampleValidator_{training_set}')
+    transform = transform_component(example_gen, schema_gen, training_set)
+    components += [example_gen, statistics_gen, example_validator, transform]
+    example_gens[training_set] = example_gen
+    transforms[training_set] = transform
+  return components, schema_gen, example_gens, transforms
+
+
+def create_pipeline(cfg: configs.PipelineConfig, *, metadata_connection_config=None,
+                    beam_pipeline_args: Sequence[str] = ()) -> tfx.dsl.Pipeline:
+  """Returns the pipeline that ``cfg`` describes.
+
+  Args:
+    cfg: what to run (data, outputs, approaches, sizes).
+    metadata_connection_config: ML Metadata connection (local runs: SQLite); None lets the
+      orchestrator (Vertex AI) provide one.
+    beam_pipeline_args: arguments of every Beam-based component (runner, workers...).
+  """
+  # pylint: disable=import-outside-toplevel
+  from envsound.components import eval_config as eval_config_lib
+  from envsound.core.taxonomy import load_taxonomy
+  class_names = tuple(load_taxonomy().names)
+  components, schema_gen, example_gens, transforms = data_components(cfg)
+
+  eval_config = eval_config_lib.build_eval_config(class_names=class_names,
+                                                  min_accuracy=cfg.min_accuracy)
+  for approach in cfg.selected_approaches:
+    transform = transforms[approach.training_set]
+    trainer = tfx.components.Trainer(
+        run_fn=approach.run_fn,
+        examples=transform.outputs['transformed_examples'],
+        transform_graph=transform.outputs['transform_graph'],
+        schema=schema_gen.outputs['schema'],
+        custom_config=cfg.custom_config(approach, class_names)).with_id(
+            f'Trainer_{approach.name}')
+    # The last blessed model of this approach: the Evaluator's baseline.
+    resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model,
+                              producer_component_id=f'Trainer_{approach.name}'),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
+                                       producer_component_id=f'Evaluator_{approach.name}'),
+    ).with_id(f'Resolver_{approach.name}')
+    evaluator = tfx.components.Evaluator(
+        examples=example_gens[approach.training_set].outputs['examples'],
+        model=trainer.outputs['model'], baseline_model=resolver.outputs['model'],
+        eval_config=eval_config, example_splits=['eval']).with_id(
+            f'Evaluator_{approach.name}')
+    # Blessed models only, renamed into <serving_dir>/<model_name>/<version> when complete.
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=configs.join(cfg.serving_dir, approach.model_name))),
+        custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
+    ).with_id(f'Pusher_{approach.name}')
+    components += [trainer, resolver, evaluator, pusher]
+
+  return tfx.dsl.Pipeline(
+      pipeline_name=cfg.pipeline_name, pipeline_root=cfg.pipeline_root,
+      components=components, enable_cache=cfg.enable_cache,
+      metadata_connection_config=metadata_connection_config,
+      beam_pipeline_args=list(beam_pipeline_args))

@@ -1,0 +1,113 @@
+"""``envsound serve`` (a TF Serving-compatible server), ``envsound predict`` (its client) and
+``envsound models-config`` (a model_config_list with version labels for a serving dir)."""
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+  from envsound.serving import local_server  # pylint: disable=import-outside-toplevel
+  serve = subparsers.add_parser(
+      'serve', help='serve SavedModels like tensorflow_model_server (gRPC 8500, REST 8501)',
+      description="A TF Serving-compatible server taking tensorflow_model_server's flags "
+                  '(--flag=value or --flag value). See docs/serving.md.')
+  local_server.add_server_flags(serve)
+  serve.set_defaults(func=_serve)
+
+  predict = subparsers.add_parser(
+      'predict', help='classify .npy clips with a served model',
+      description='Send .npy clips ([frames, 128], uint8 or float) to a TF Serving or '
+                  'envsound serve gRPC endpoint and print one row per clip.')
+  predict.add_argument('clips', nargs='+', type=Path, help='.npy files')
+  predict.add_argument('--server', default='localhost:8500', help='host:port (gRPC)')
+  predict.add_argument('--model', required=True, help='model name')
+  which = predict.add_mutually_exclusive_group()
+  which.add_argument('--version', type=int, help='model version (default: newest)')
+  which.add_argument('--label', help='version label, e.g. stable or canary')
+  predict.add_argument('--signature', help='signature (default: by the clips\' dtype)')
+  predict.add_argument('--timeout', type=float, default=10.0, help='seconds per call')
+  predict.add_argument('--top', type=int, default=1, help='classes to show per clip')
+  predict.add_argument('--json', action='store_true', help='print JSON instead of a table')
+  predict.set_defaults(func=_predict)
+
+  config = subparsers.add_parser(
+      'models-config', help='write a models.config (with stable/canary labels) for a serving dir',
+      description='Write a TF Serving model_config_list naming every model pushed under '
+                  'SERVING_DIR, keeping its newest versions loaded, with "stable" on the older '
+                  'and "canary" on the newest of them. Serve it with tensorflow_model_server '
+                  'or envsound serve (--model_config_file).')
+  config.add_argument('serving_dir', type=Path, help="the Pusher's serving dir")
+  config.add_argument('--out', type=Path,
+                      help='where to write it (default: SERVING_DIR/models.config)')
+  config.add_argument('--base-path-prefix',
+                      help='write <prefix>/<model> as base paths, e.g. /models where the '
+                           'tensorflow/serving container mounts SERVING_DIR (default: the '
+                           'absolute local paths)')
+  config.add_argument('--num-versions', type=int, default=2,
+                      help='newest versions kept loaded per model (default: %(default)s)')
+  config.add_argument('--no-labels', action='store_true', help='write no version labels')
+  config.set_defaults(func=_models_config)
+
+
+def _serve(args: argparse.Namespace) -> int:
+  import logging  # pylint: disable=import-outside-toplevel
+  from envsound.serving import local_server  # pylint: disable=import-outside-toplevel
+  logging.getLogger('envsound.serving').setLevel(logging.INFO)
+  return local_server.serve(local_server.ServerOptions.from_args(args))
+
+
+def _models_config(args: argparse.Namespace) -> int:
+  from envsound.serving import model_config  # pylint: disable=import-outside-toplevel
+  out = model_config.write_model_config(
+      args.serving_dir, args.out or args.serving_dir / 'models.config',
+      labels=not args.no_labels, num_versions=args.num_versions,
+      base_path_prefix=args.base_path_prefix)
+  print(out.read_text(), end='')
+  print(f'# written to {out}')
+  return 0
+
+
+def load_clip(path: Path):
+  """Reads one ``.npy`` clip without unpickling; InvalidInputError when it is not one."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from envsound.core.errors import InvalidInputError  # pylint: disable=import-outside-toplevel
+  try:
+    clip = np.load(path, allow_pickle=False)
+  except (OSError, ValueError) as e:
+    raise InvalidInputError(path, f'not a plain .npy array ({e})') from e
+  return clip
+
+
+def _predict(args: argparse.Namespace) -> int:
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from envsound.core.errors import InvalidInputError  # pylint: disable=import-outside-toplevel
+  clips = [load_clip(p) for p in args.clips]  # before TensorFlow loads: a bad file fails fast
+  from envsound.serving.client import Client  # pylint: disable=import-outside-toplevel
+  from envsound.serving.errors import InvalidRequestError  # pylint: disable=import-outside-toplevel
+  with Client(args.server, timeout_s=args.timeout) as client:
+    try:
+      result = client.predict(args.model, clips, version=args.version, label=args.label,
+                              signature=args.signature)
+    except InvalidRequestError as e:
+      if str(e).startswith('clip '):
+        index, _, reason = str(e)[5:].partition(': ')
+        raise InvalidInputError(args.clips[int(index)], reason) from e
+      raise
+  rows = []
+  for i, path in enumerate(args.clips):
+    order = np.argsort(-result.probabilities[i])[:max(args.top, 1)]
+    rows.append({'clip': str(path), 'top_class': result.top_class[i],
+                 'top_score': round(float(result.top_score[i]), 4),
+                 'top': [[result.class_names[j], round(float(result.probabilities[i][j]), 4)]
+                         for j in order]})
+  if args.json:
+    print(json.dumps({'model': result.model_name, 'version': result.model_version,
+                      'predictions': rows}, indent=2))
+    return 0
+  print(f'model {result.model_name} version {result.model_version}')
+  width = max(len(r['clip']) for r in rows)
+  for r in rows:
+    classes = ', '.join(f'{name} {score:.3f}' for name, score in r['top'])
+    print(f'{r["clip"]:<{width}}  {classes}')
+  return 0
