@@ -7,6 +7,8 @@ The AudioSet release layout (cf. VGGish's ``vggish_params.py``): each clip is a
 Client, server, GUI and pipeline import these names; nobody retypes them.
 """
 
+import numpy as np
+
 # Raw (ingestion) features, as Google ships them.
 VIDEO_ID_KEY = 'video_id'
 START_TIME_KEY = 'start_time_seconds'
@@ -62,6 +64,22 @@ def transformed_name(key: str) -> str:
 def dequantize(values):
   """Maps AudioSet's uint8 bytes back to VGGish's [-2, 2] float range (numpy or tf)."""
   return values * QUANTIZE_SCALE + QUANTIZE_MIN
+
+
+def quantize(values):
+  """Maps VGGish's float output onto AudioSet's uint8 bytes as VGGish's post-processing does:
+  clip to [-2, 2], scale onto 0..255 and truncate. A value within a thousandth of a step
+  below a step counts as that step, so ``quantize(dequantize(b)) == b`` despite float32
+  rounding. numpy in, numpy out; a TensorFlow tensor in, a tensor out."""
+  if isinstance(values, (np.ndarray, np.generic, float, int, list, tuple)):
+    steps = (np.asarray(values, np.float64) - QUANTIZE_MIN) / QUANTIZE_SCALE
+    return np.clip(np.floor(steps + _STEP_TOLERANCE), 0, 255).astype(np.uint8)
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  steps = (tf.cast(values, tf.float32) - QUANTIZE_MIN) / QUANTIZE_SCALE
+  return tf.cast(tf.clip_by_value(tf.floor(steps + _STEP_TOLERANCE), 0.0, 255.0), tf.uint8)
+
+
+_STEP_TOLERANCE = 1e-3
 
 
 # Transformed features (Transform's tf.Example output, what the Trainers read).
