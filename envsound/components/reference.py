@@ -11,6 +11,7 @@ split gives the rate a constant guess reaches on the validation split.
 import dataclasses
 import json
 import os
+import warnings
 from typing import List, Tuple
 
 import numpy as np
@@ -107,17 +108,23 @@ def fit(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray, y_eval: np
     ValueError: the training split holds fewer than two classes.
   """
   # pylint: disable=import-outside-toplevel
-  from sklearn.linear_model import LogisticRegressionCV
+  from sklearn.linear_model import LogisticRegression
   from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+  from sklearn.model_selection import GridSearchCV, StratifiedKFold
   from sklearn.pipeline import make_pipeline
   from sklearn.preprocessing import StandardScaler
   if len(np.unique(y_train)) < 2:
     raise ValueError(f'the training split holds {len(np.unique(y_train))} class(es); the '
                      'reference needs two or more')
   x_fit, y_fit = _subset(x_train, y_train, MAX_TRAIN_CLIPS)
-  model = make_pipeline(StandardScaler(), LogisticRegressionCV(
-      Cs=list(C_GRID), cv=CV_FOLDS, max_iter=2000, random_state=0))
-  model.fit(x_fit, y_fit)
+  search = GridSearchCV(
+      make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+      {'logisticregression__C': list(C_GRID)},
+      cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0), scoring='accuracy')
+  with warnings.catch_warnings():  # rare classes: fewer members than folds is fine here
+    warnings.simplefilter('ignore', UserWarning)
+    search.fit(x_fit, y_fit)
+  model = search.best_estimator_
   predicted = model.predict(x_eval)
   majority = int(np.bincount(y_train).argmax())
   labels = list(range(num_classes))
@@ -127,5 +134,5 @@ def fit(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray, y_eval: np
                               zero_division=0)),
       majority_rate=float(np.mean(y_eval == majority)),
       majority_class=majority, train_clips=int(len(y_train)), eval_clips=int(len(y_eval)),
-      c=float(model[-1].C_[0]),
+      c=float(model[-1].C),
       confusion=confusion_matrix(y_eval, predicted, labels=labels).tolist())
