@@ -21,7 +21,7 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
 
 from envsound.core import features
 from envsound.core.errors import EnvsoundError
-from envsound.serving import status, tensors
+from envsound.serving import server_errors, tensors
 from envsound.serving.model_manager import ModelManager
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def _grpc_errors(method):
   def wrapper(self, request, context):
     try:
       return method(self, request, context)
-    except status.ServingError as e:
+    except server_errors.ServingError as e:
       context.abort(e.code, e.message)
     except Exception as e:  # pylint: disable=broad-except
       log.exception('%s failed', method.__name__)
@@ -62,9 +62,9 @@ def _examples(inputs) -> np.ndarray:
       merged.MergeFrom(example)
       examples.append(merged)
   else:
-    raise status.invalid_argument('Input is empty')
+    raise server_errors.invalid_argument('Input is empty')
   if not examples:
-    raise status.invalid_argument('Input is empty')
+    raise server_errors.invalid_argument('Input is empty')
   return np.array([e.SerializeToString() for e in examples], dtype=object)
 
 
@@ -79,7 +79,7 @@ def ndarray(tensor_proto, alias: str):
   try:
     return tensors.from_proto(tensor_proto)
   except (TypeError, ValueError) as e:
-    raise status.invalid_argument(f'input {alias!r}: malformed TensorProto: {e}') from e
+    raise server_errors.invalid_argument(f'input {alias!r}: malformed TensorProto: {e}') from e
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -104,7 +104,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
   def GetModelMetadata(self, request, context):  # pylint: disable=invalid-name
     fields = list(request.metadata_field)
     if fields != [SIGNATURE_DEF]:
-      raise status.invalid_argument(
+      raise server_errors.invalid_argument(
           f'Metadata field {",".join(fields) or "(none)"} is not supported; '
           f'request exactly "{SIGNATURE_DEF}"')
     servable = resolve(self._manager, request.model_spec)
@@ -122,18 +122,19 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     key = request.model_spec.signature_name or tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
     signature = servable.signature_def(key)
     if signature.method_name != features.CLASSIFY_METHOD:
-      raise status.invalid_argument(
+      raise server_errors.invalid_argument(
           f'Expected classification signature method_name to be {features.CLASSIFY_METHOD}.'
           f' Was: {signature.method_name}')
     if set(signature.inputs) != {features.CLASSIFY_INPUT}:
-      raise status.invalid_argument(
+      raise server_errors.invalid_argument(
           f'Classification signature must have exactly one input, named '
           f'{features.CLASSIFY_INPUT!r}')
     outputs = servable.predict(key, {features.CLASSIFY_INPUT: _examples(request.input)})
     classes = outputs.get(features.CLASSIFY_CLASSES)
     scores = outputs.get(features.CLASSIFY_SCORES)
     if classes is None and scores is None:
-      raise status.invalid_argument('Classification signature has neither classes nor scores')
+      raise server_errors.invalid_argument(
+          'Classification signature has neither classes nor scores')
     response = classification_pb2.ClassificationResponse()
     self._fill_spec(response.model_spec, request.model_spec, servable)
     for i in range(len(classes if classes is not None else scores)):

@@ -6,7 +6,7 @@ Both are text protos read with TF Serving's own message definitions, so a file t
 
 import dataclasses
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Set, Tuple
+from typing import Iterable, Optional, Set, Tuple
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 from google.protobuf import wrappers_pb2
@@ -215,8 +215,3 @@ def read_batching_parameters(path: Optional[str]) -> BatchingOptions:
   except (OSError, text_format.ParseError) as e:
     raise EnvsoundError(f'{path}: not a readable BatchingParameters text proto: {e}') from e
   return BatchingOptions.from_proto(params)
-
-
-def labels_of(model_config) -> Sequence[Tuple[str, int]]:
-  """The (label, version) pairs of one ModelConfig, sorted by label."""
-  return sorted(model_config.version_labels.items())

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 from tensorflow_serving.apis import get_model_status_pb2
 
 from envsound.core.errors import EnvsoundError
-from envsound.serving import model_config, status
+from envsound.serving import model_config, server_errors
 from envsound.serving.model_config import BatchingOptions
 from envsound.serving.servable import Servable
 
@@ -203,7 +203,7 @@ class ModelManager:
     model = self._models.get(name)
     if model is None:
       spec = f'Specific({name}, {version})' if version is not None else f'Latest({name})'
-      raise status.not_found(f'Servable not found for request: {spec}')
+      raise server_errors.not_found(f'Servable not found for request: {spec}')
     return model
 
   def resolve_version(self, name: str, version: Optional[int] = None,
@@ -214,7 +214,7 @@ class ModelManager:
     with self._lock:
       labels = self._model(name, None).config.version_labels
       if label not in labels:
-        raise status.invalid_argument(f'Unrecognized servable version label: {label}')
+        raise server_errors.invalid_argument(f'Unrecognized servable version label: {label}')
       return labels[label]
 
   def servable(self, name: str, version: Optional[int] = None,
@@ -222,7 +222,7 @@ class ModelManager:
     """The servable a request for (name, version or label) runs on; the newest by default.
 
     Raises:
-      status.ServingError: NOT_FOUND (unknown model or version), INVALID_ARGUMENT (unknown
+      server_errors.ServingError: NOT_FOUND (unknown model or version), INVALID_ARGUMENT (unknown
         label), UNAVAILABLE (still loading) or FAILED_PRECONDITION (failed to load).
     """
     version = self.resolve_version(name, version, label)
@@ -233,18 +233,19 @@ class ModelManager:
         if available:
           return max(available, key=lambda v: v.number).servable
         if any(v.state in (State.START, State.LOADING) for v in model.versions.values()):
-          raise status.unavailable(f'Model {name} has no version loaded yet')
-        raise status.not_found(f'Servable not found for request: Latest({name})')
+          raise server_errors.unavailable(f'Model {name} has no version loaded yet')
+        raise server_errors.not_found(f'Servable not found for request: Latest({name})')
       entry = model.versions.get(version)
       if entry is None:
-        raise status.not_found(f'Servable not found for request: Specific({name}, {version})')
+        raise server_errors.not_found(
+            f'Servable not found for request: Specific({name}, {version})')
       if entry.state == State.AVAILABLE:
         return entry.servable
       if entry.error:
-        raise status.failed_precondition(
+        raise server_errors.failed_precondition(
             f'Model {name} version {version} failed to load: {entry.error}')
-      raise status.unavailable(f'Model {name} version {version} is not available '
-                               f'({State.Name(entry.state)})')
+      raise server_errors.unavailable(f'Model {name} version {version} is not available '
+                                      f'({State.Name(entry.state)})')
 
   def version_states(self, name: str, version: Optional[int] = None,
                      label: Optional[str] = None) -> List[Version]:
@@ -253,11 +254,11 @@ class ModelManager:
     with self._lock:
       model = self._models.get(name)
       if model is None:
-        raise status.not_found(f'Could not find any versions of model {name}')
+        raise server_errors.not_found(f'Could not find any versions of model {name}')
       versions = [dataclasses.replace(v, servable=None) for v in model.versions.values()
                   if version is None or v.number == version]
     if not versions:
-      raise status.not_found(f'Could not find version {version} of model {name}'
-                             if version is not None else
-                             f'Could not find any versions of model {name}')
+      raise server_errors.not_found(f'Could not find version {version} of model {name}'
+                                    if version is not None else
+                                    f'Could not find any versions of model {name}')
     return sorted(versions, key=lambda v: v.number, reverse=True)

@@ -19,7 +19,7 @@ from aiohttp import web
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from envsound.serving import grpc_services, status
+from envsound.serving import grpc_services, server_errors
 from envsound.serving.model_manager import ModelManager
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class RestServer:
       result = await asyncio.wait_for(
           self._loop.run_in_executor(self._pool, fn, *args), self._timeout_s)
       return web.json_response(text=json.dumps(result))
-    except status.ServingError as e:
+    except server_errors.ServingError as e:
       return _error(e.http_status, e.message)
     except asyncio.TimeoutError:
       return _error(504, f'Request timed out after {self._timeout_s:.0f} s')
@@ -110,16 +110,16 @@ class RestServer:
 
   def _predict(self, name, version, label, body) -> Dict:
     if not isinstance(body, dict):
-      raise status.invalid_argument('JSON Value: must be an object')
+      raise server_errors.invalid_argument('JSON Value: must be an object')
     servable = self._manager.servable(name, version, label)
     signature = body.get('signature_name', '')
     if not isinstance(signature, str):
-      raise status.invalid_argument("'signature_name' attribute must be a string value")
+      raise server_errors.invalid_argument("'signature_name' attribute must be a string value")
     dtypes = servable.input_dtypes(signature)
     if ('instances' in body) == ('inputs' in body):
-      raise status.invalid_argument("Missing 'inputs' or 'instances' key" if 'instances'
-                                    not in body else "Only one of 'instances' or 'inputs' "
-                                    'allowed')
+      raise server_errors.invalid_argument(
+          "Missing 'inputs' or 'instances' key" if 'instances' not in body
+          else "Only one of 'instances' or 'inputs' allowed")
     row = 'instances' in body
     inputs = _row_inputs(body['instances'], dtypes) if row else \
         _columnar_inputs(body['inputs'], dtypes)
@@ -162,11 +162,11 @@ def _decode(value):
   """Replaces {"b64": ...} by bytes and str by utf-8 bytes, recursively."""
   if isinstance(value, dict):
     if set(value) != {'b64'}:
-      raise status.invalid_argument('JSON object in a tensor must be {"b64": "..."}')
+      raise server_errors.invalid_argument('JSON object in a tensor must be {"b64": "..."}')
     try:
       return base64.b64decode(value['b64'], validate=True)
     except (ValueError, TypeError) as e:
-      raise status.invalid_argument(f'Unable to base64 decode: {e}') from e
+      raise server_errors.invalid_argument(f'Unable to base64 decode: {e}') from e
   if isinstance(value, list):
     return [_decode(v) for v in value]
   return value.encode() if isinstance(value, str) else value
@@ -186,23 +186,23 @@ def _array(alias: str, value, dtype) -> np.ndarray:
       raise ValueError(f'values outside {dtype.name}')
     return array.astype(dtype.as_numpy_dtype)
   except (ValueError, TypeError) as e:
-    raise status.invalid_argument(f'input {alias!r}: cannot convert to {dtype.name}: {e}') \
-        from e
+    raise server_errors.invalid_argument(
+        f'input {alias!r}: cannot convert to {dtype.name}: {e}') from e
 
 
 def _row_inputs(instances, dtypes) -> Dict[str, np.ndarray]:
   if not isinstance(instances, list) or not instances:
-    raise status.invalid_argument("'instances' must be a non-empty list")
+    raise server_errors.invalid_argument("'instances' must be a non-empty list")
   named = all(isinstance(i, dict) and set(i) != {'b64'} for i in instances)
   if not named:
     if len(dtypes) != 1:
-      raise status.invalid_argument('instances must be objects naming each of the inputs '
-                                    f'{sorted(dtypes)}')
+      raise server_errors.invalid_argument(
+          f'instances must be objects naming each of the inputs {sorted(dtypes)}')
     ((alias, dtype),) = dtypes.items()
     return {alias: _array(alias, instances, dtype)}
   keys = set(instances[0])
   if any(set(i) != keys for i in instances):
-    raise status.invalid_argument('every instance must name the same inputs')
+    raise server_errors.invalid_argument('every instance must name the same inputs')
   return {k: _array(k, [i[k] for i in instances], dtypes.get(k, _Unknown(k))) for k in keys}
 
 
@@ -210,7 +210,7 @@ def _columnar_inputs(inputs, dtypes) -> Dict[str, np.ndarray]:
   if isinstance(inputs, dict) and set(inputs) != {'b64'}:
     return {k: _array(k, v, dtypes.get(k, _Unknown(k))) for k, v in inputs.items()}
   if len(dtypes) != 1:
-    raise status.invalid_argument(f"'inputs' must be an object naming {sorted(dtypes)}")
+    raise server_errors.invalid_argument(f"'inputs' must be an object naming {sorted(dtypes)}")
   ((alias, dtype),) = dtypes.items()
   return {alias: _array(alias, inputs, dtype)}
 

@@ -8,7 +8,7 @@ import grpc
 import numpy as np
 import pytest
 
-from envsound.serving import batching, status
+from envsound.serving import batching, server_errors
 from envsound.serving.model_config import BatchingOptions
 
 
@@ -26,7 +26,7 @@ class _Model:
       self.gate.wait()
     x = inputs['x']
     if (x < 0).any():
-      raise status.invalid_argument('negative input')
+      raise server_errors.invalid_argument('negative input')
     self.sizes.append(len(x))
     return {'y': x * 2, 'n': np.full(len(x), len(x))}
 
@@ -55,7 +55,7 @@ def test_a_bad_request_fails_alone():
   with futures.ThreadPoolExecutor(4) as pool:
     jobs = [pool.submit(scheduler.submit, _rows(v)) for v in (1, -1, 2, 3)]
   scheduler.close()
-  with pytest.raises(status.ServingError, match='negative'):
+  with pytest.raises(server_errors.ServingError, match='negative'):
     jobs[1].result()
   assert [j.result()['y'][0, 0] for j in (jobs[0], jobs[2], jobs[3])] == [2, 4, 6]
 
@@ -71,7 +71,7 @@ def test_full_queue_answers_unavailable():
     queued = pool.submit(scheduler.submit, _rows(2, 2))  # fills the queue (1 batch of 2)
     while scheduler.queued_rows < 2:
       time.sleep(0.01)
-    with pytest.raises(status.ServingError, match='full') as error:
+    with pytest.raises(server_errors.ServingError, match='full') as error:
       scheduler.submit(_rows(3))
     assert error.value.code == grpc.StatusCode.UNAVAILABLE
     gate.set()
@@ -85,7 +85,7 @@ def test_padding_to_allowed_sizes_and_oversize_requests():
       max_batch_size=4, allowed_batch_sizes=(2, 4), num_batch_threads=1))
   out = scheduler.submit(_rows(5, 3))
   assert out['y'].shape == (3, 3) and model.sizes == [4]
-  with pytest.raises(status.ServingError, match='Task size 9 is larger') as error:
+  with pytest.raises(server_errors.ServingError, match='Task size 9 is larger') as error:
     scheduler.submit(_rows(1, 9))  # as TF Serving: above max_batch_size without splitting
   assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT and model.sizes == [4]
   scheduler.close()
@@ -105,11 +105,11 @@ def test_large_requests_are_split_into_execution_batches():
   np.testing.assert_array_equal(out['y'], x['x'] * 2)  # rows back in order
   assert small.result()['y'][0, 0] == 14
   assert max(model.sizes) <= 4 and sum(model.sizes) == 11
-  with pytest.raises(status.ServingError, match='larger than maximum input batch size 64'):
+  with pytest.raises(server_errors.ServingError, match='larger than maximum input batch size 64'):
     scheduler.submit(_rows(1, 65))
   scheduler.close()
 
 
 def test_inputs_must_agree_on_batch_size():
-  with pytest.raises(status.ServingError, match='0th-dimension'):
+  with pytest.raises(server_errors.ServingError, match='0th-dimension'):
     batching.batch_size_of({'a': np.zeros((2, 1)), 'b': np.zeros((3, 1))})
