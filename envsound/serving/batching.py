@@ -13,7 +13,7 @@ import collections
 import threading
 import time
 from concurrent import futures
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional, Sequence
 
 import grpc
 import numpy as np
@@ -22,6 +22,8 @@ from envsound.serving import server_errors
 from envsound.serving.model_config import BatchingOptions
 
 Tensors = Dict[str, np.ndarray]
+# Told after each batch ran: the rows of each request in it, its rows, its rows padded.
+BatchObserver = Callable[[Sequence[int], int, int], None]
 
 
 class _Task:
@@ -72,12 +74,19 @@ def batch_size_of(inputs: Tensors) -> int:
 
 
 class BatchScheduler:
-  """Merges concurrent calls of ``run`` (numpy inputs -> numpy outputs) into batches."""
+  """Merges concurrent calls of ``run`` (numpy inputs -> numpy outputs) into batches.
+
+  ``tasks`` and ``batches`` count the requests (or pieces of split ones) taken from the queue
+  and the batches they ran in; ``on_batch`` is told about each batch that ran.
+  """
 
   def __init__(self, run: Callable[[Tensors], Tensors], options: BatchingOptions,
-               name: str = 'batch'):
+               name: str = 'batch', on_batch: Optional[BatchObserver] = None):
     self._run = run
     self._options = options
+    self._on_batch = on_batch
+    self.tasks = 0
+    self.batches = 0
     self._queue: collections.deque = collections.deque()
     self._queued_rows = 0
     self._cond = threading.Condition()
@@ -161,6 +170,8 @@ class BatchScheduler:
         rows += task.rows
         self._queue.remove(task)
     self._queued_rows -= rows
+    self.tasks += len(batch)
+    self.batches += 1
     return batch
 
   def _work(self) -> None:
@@ -202,5 +213,7 @@ class BatchScheduler:
     for k, v in outputs.items():
       if np.ndim(v) == 0 or len(v) != rows:
         raise server_errors.ServingError(grpc.StatusCode.INTERNAL,
-                                  f'Batched output {k!r} has no batch dimension')
+                                         f'Batched output {k!r} has no batch dimension')
+    if self._on_batch:
+      self._on_batch([t.rows for t in batch], rows, target)
     return outputs

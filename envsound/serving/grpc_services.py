@@ -8,6 +8,7 @@ HandleReloadConfigRequest.
 
 import functools
 import logging
+import time
 
 import grpc
 import numpy as np
@@ -21,7 +22,7 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
 
 from envsound.core import features
 from envsound.core.errors import EnvsoundError
-from envsound.serving import server_errors, tensors
+from envsound.serving import metrics, server_errors, tensors
 from envsound.serving.model_manager import ModelManager
 
 log = logging.getLogger(__name__)
@@ -29,16 +30,28 @@ SIGNATURE_DEF = 'signature_def'
 
 
 def _grpc_errors(method):
-  """Turns ServingError (and bugs) into gRPC status codes."""
+  """Turns ServingError (and bugs) into gRPC status codes; counts and times every call."""
   @functools.wraps(method)
   def wrapper(self, request, context):
+    start, code, response = time.perf_counter(), grpc.StatusCode.INTERNAL, None
     try:
-      return method(self, request, context)
+      response = method(self, request, context)
+      code = grpc.StatusCode.OK
+      return response
     except server_errors.ServingError as e:
+      code = e.code
       context.abort(e.code, e.message)
     except Exception as e:  # pylint: disable=broad-except
       log.exception('%s failed', method.__name__)
       context.abort(grpc.StatusCode.INTERNAL, f'{type(e).__name__}: {e}')
+    finally:
+      spec = getattr(request, 'model_spec', None)
+      served = getattr(response, 'model_spec', spec)
+      version = served.version.value if served is not None and served.HasField('version') \
+          else None
+      self.metrics.request(spec.name if spec is not None else '',
+                           '' if version is None else str(version), method.__name__, 'GRPC',
+                           code.name, time.perf_counter() - start)
   return wrapper
 
 
@@ -85,8 +98,9 @@ def ndarray(tensor_proto, alias: str):
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
   """tensorflow.serving.PredictionService."""
 
-  def __init__(self, manager: ModelManager):
+  def __init__(self, manager: ModelManager, server_metrics: metrics.Metrics = metrics.NO_METRICS):
     self._manager = manager
+    self.metrics = server_metrics
 
   @_grpc_errors
   def Predict(self, request, context):  # pylint: disable=invalid-name
@@ -176,8 +190,9 @@ def model_status_response(manager: ModelManager, name: str, version=None, label=
 class ModelService(model_service_pb2_grpc.ModelServiceServicer):
   """tensorflow.serving.ModelService."""
 
-  def __init__(self, manager: ModelManager):
+  def __init__(self, manager: ModelManager, server_metrics: metrics.Metrics = metrics.NO_METRICS):
     self._manager = manager
+    self.metrics = server_metrics
 
   @_grpc_errors
   def GetModelStatus(self, request, context):  # pylint: disable=invalid-name

@@ -15,7 +15,7 @@ import grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
 from envsound.core.errors import EnvsoundError
-from envsound.serving import grpc_services, model_config, rest
+from envsound.serving import grpc_services, health, metrics, model_config, rest
 from envsound.serving.model_manager import ModelManager
 from envsound.serving.options import ServerOptions, model_server_config
 
@@ -34,22 +34,37 @@ class ModelServer:
     self._rest = None
     self._stop = threading.Event()
     self._config_thread: Optional[threading.Thread] = None
+    self.health = health.ModelHealth()
+    self.metrics: metrics.Metrics = metrics.NO_METRICS
+
+  def _monitoring(self) -> Optional[str]:
+    """Turns on the metrics --monitoring_config_file asks for; returns their REST path."""
+    path = model_config.read_monitoring_config(self.options.monitoring_config_file)
+    if path and not self.options.rest_api_port:
+      raise EnvsoundError(f'{self.options.monitoring_config_file}: Prometheus metrics are '
+                          'served on the REST port: give --rest_api_port')
+    if path:
+      self.metrics = metrics.PrometheusMetrics()
+    return path
 
   def start(self) -> 'ModelServer':
     """Loads every configured model, then opens the ports."""
     opts = self.options
+    metrics_path = self._monitoring()
     batching = (model_config.read_batching_parameters(opts.batching_parameters_file)
                 if opts.enable_batching else None)
     self.manager = ModelManager(model_server_config(opts), batching,
-                                opts.allow_version_labels_for_unavailable_models)
+                                opts.allow_version_labels_for_unavailable_models,
+                                self.metrics, self.health.update)
     self.manager.start_polling(opts.file_system_poll_wait_seconds)
     self._grpc = grpc.server(futures.ThreadPoolExecutor(opts.grpc_max_threads),
                              options=opts.channel_args(),
                              maximum_concurrent_rpcs=opts.grpc_max_threads * 4)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        grpc_services.PredictionService(self.manager), self._grpc)
+        grpc_services.PredictionService(self.manager, self.metrics), self._grpc)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(
-        grpc_services.ModelService(self.manager), self._grpc)
+        grpc_services.ModelService(self.manager, self.metrics), self._grpc)
+    self.health.add_to(self._grpc)
     try:
       self.grpc_port = self._grpc.add_insecure_port(f'{_bracket(opts.host)}:{opts.port}')
     except RuntimeError:
@@ -60,9 +75,13 @@ class ModelServer:
     print(f'Running gRPC ModelServer at {opts.host}:{self.grpc_port} ...', flush=True)
     if opts.rest_api_port:
       self._rest = rest.RestServer(self.manager, opts.host, opts.rest_api_port,
-                                   opts.max_message_bytes, opts.rest_api_timeout_in_ms / 1e3)
+                                   opts.max_message_bytes, opts.rest_api_timeout_in_ms / 1e3,
+                                   server_metrics=self.metrics, metrics_path=metrics_path)
       self.rest_port = self._rest.start()
       print(f'Exporting HTTP/REST API at:{opts.host}:{self.rest_port} ...', flush=True)
+      if metrics_path:
+        print(f'Prometheus metrics at http://{opts.host}:{self.rest_port}{metrics_path}',
+              flush=True)
     if opts.model_config_file and opts.model_config_file_poll_wait_seconds > 0:
       self._config_thread = threading.Thread(target=self._poll_config, daemon=True)
       self._config_thread.start()
@@ -88,6 +107,7 @@ class ModelServer:
   def stop(self, grace_s: float = 2.0) -> None:
     """Stops accepting requests, lets in-flight ones finish, unloads the models."""
     self._stop.set()
+    self.health.shutdown()
     if self._rest:
       self._rest.stop()
     if self._grpc:

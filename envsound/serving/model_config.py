@@ -1,4 +1,5 @@
-"""TF Serving's configuration files: ``model_config_list`` and ``batching_parameters``.
+"""TF Serving's configuration files: ``model_config_list``, ``batching_parameters`` and
+``monitoring_config``.
 
 Both are text protos read with TF Serving's own message definitions, so a file that
 ``tensorflow_model_server`` accepts is read the same way here (and vice versa).
@@ -15,6 +16,7 @@ from envsound.core import atomic
 from envsound.core.errors import EnvsoundError
 from envsound.serving import config_protos
 
+DEFAULT_METRICS_PATH = '/monitoring/prometheus/metrics'
 STABLE = 'stable'
 CANARY = 'canary'
 DEFAULT_LABELS = (STABLE, CANARY)
@@ -176,3 +178,24 @@ def read_batching_parameters(path: Optional[str]) -> BatchingOptions:
     return BatchingOptions()
   return BatchingOptions.from_proto(
       config_protos.read_text_proto(path, config_protos.BatchingParameters()))
+
+
+def read_monitoring_config(path: Optional[str]) -> Optional[str]:
+  """Reads a ``--monitoring_config_file``: the Prometheus path it turns on, or None.
+
+  An empty ``path`` in ``prometheus_config`` means TF Serving's default,
+  ``/monitoring/prometheus/metrics``.
+
+  Raises:
+    EnvsoundError: the file does not parse, or names a path not starting with '/'.
+  """
+  if not path:
+    return None
+  prometheus = config_protos.read_text_proto(
+      path, config_protos.MonitoringConfig()).prometheus_config
+  if not prometheus.enable:
+    return None
+  url_path = prometheus.path or DEFAULT_METRICS_PATH
+  if not url_path.startswith('/'):
+    raise EnvsoundError(f'{path}: prometheus_config path {url_path!r} must start with "/"')
+  return url_path

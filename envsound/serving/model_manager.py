@@ -11,12 +11,12 @@ import dataclasses
 import logging
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from tensorflow_serving.apis import get_model_status_pb2
 
 from envsound.core.errors import EnvsoundError
-from envsound.serving import model_config, server_errors
+from envsound.serving import metrics, model_config, server_errors
 from envsound.serving.model_config import BatchingOptions
 from envsound.serving.servable import Servable
 
@@ -53,12 +53,19 @@ class ModelManager:
     batching_options: per-signature batching for every servable; None turns it off.
     allow_unavailable_labels: accept labels naming versions that are not loaded
       (TF Serving's --allow_version_labels_for_unavailable_models).
+    server_metrics: where loads, unloads and batching figures go.
+    on_change: called with ``availability()`` after each round of loads and unloads (e.g. to
+      update health).
   """
 
   def __init__(self, config, batching_options: Optional[BatchingOptions] = None,
-               allow_unavailable_labels: bool = False):
+               allow_unavailable_labels: bool = False,
+               server_metrics: metrics.Metrics = metrics.NO_METRICS,
+               on_change: Callable[[Dict[str, bool]], None] = lambda availability: None):
     self._batching = batching_options
     self._allow_unavailable_labels = allow_unavailable_labels
+    self._metrics = server_metrics
+    self._on_change = on_change
     self._lock = threading.RLock()
     self._poll_lock = threading.Lock()  # one poll (load/unload round) at a time
     self._models: Dict[str, _Model] = {}
@@ -127,6 +134,7 @@ class ModelManager:
         self._poll_model(model)
       except Exception:  # pylint: disable=broad-except
         log.exception('polling %s failed', model.name)
+    self._on_change(self.availability())
 
   def _poll_model(self, model: _Model) -> None:
     base = Path(model.config.base_path)
@@ -157,14 +165,16 @@ class ModelManager:
     with self._lock:
       model.versions[number] = version
     try:
-      servable = Servable(model.name, number, path, self._batching)
+      servable = Servable(model.name, number, path, self._batching, self._metrics)
       warmed = servable.warm_up()
     except Exception as e:  # pylint: disable=broad-except
       message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
       log.error('model %s version %d failed to load: %s', model.name, number, message)
+      self._metrics.model_loaded(model.name, number, path, ok=False)
       with self._lock:
         version.state, version.error = State.END, f'{type(e).__name__}: {message}'
       return
+    self._metrics.model_loaded(model.name, number, path, ok=True)
     with self._lock:
       version.servable, version.state = servable, State.AVAILABLE
     log.info('model %s version %d AVAILABLE (%d warm-up requests)', model.name, number, warmed)
@@ -175,6 +185,7 @@ class ModelManager:
       servable, version.servable = version.servable, None
     if servable is not None:
       servable.close()  # queued batches finish; in-flight calls hold their own reference
+      self._metrics.model_unloaded(model.name, version.number)
     with self._lock:
       model.versions.pop(version.number, None)
     log.info('model %s version %d unloaded', model.name, version.number)
@@ -188,12 +199,19 @@ class ModelManager:
       for model in self._models.values():
         for version in list(model.versions.values()):
           self._unload(model, version)
+    self._on_change(self.availability())
 
   # --- requests ------------------------------------------------------------------------
 
   def model_names(self) -> List[str]:
     with self._lock:
       return sorted(self._models)
+
+  def availability(self) -> Dict[str, bool]:
+    """Model name -> whether a version of it is AVAILABLE."""
+    with self._lock:
+      return {name: any(v.state == State.AVAILABLE for v in model.versions.values())
+              for name, model in self._models.items()}
 
   def labels(self, name: str) -> Dict[str, int]:
     with self._lock:

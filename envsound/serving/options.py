@@ -49,6 +49,9 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
       help=f'comma-separated gRPC args, e.g. {MAX_RECEIVE}=8388608 (the message size '
            f'limit, also used for REST bodies; default {DEFAULT_MAX_MESSAGE_BYTES})')
   add('--rest_api_timeout_in_ms', type=int, default=30000, help='REST request timeout')
+  add('--monitoring_config_file',
+      help='text MonitoringConfig; prometheus_config { enable: true } serves Prometheus '
+           'metrics on the REST port (default path /monitoring/prometheus/metrics)')
 
 
 @dataclasses.dataclass
@@ -68,6 +71,7 @@ class ServerOptions:
   grpc_max_threads: int = 32
   grpc_channel_arguments: str = ''
   rest_api_timeout_in_ms: int = 30000
+  monitoring_config_file: Optional[str] = None
 
   @classmethod
   def from_args(cls, args: argparse.Namespace) -> 'ServerOptions':

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from envsound.core import warmup
-from envsound.serving import batching, server_errors
+from envsound.serving import batching, metrics, server_errors
 from envsound.serving.model_config import BatchingOptions
 
 Tensors = Dict[str, np.ndarray]
@@ -26,21 +26,27 @@ class Servable:
     version: its version number.
     path: the version folder.
     batching_options: batch concurrent requests per signature; None runs each alone.
+    server_metrics: where batch sizes and queue depths go.
   """
 
   def __init__(self, name: str, version: int, path, batching_options: Optional[
-      BatchingOptions] = None):
+      BatchingOptions] = None, server_metrics: metrics.Metrics = metrics.NO_METRICS):
     self.name = name
     self.version = version
     self.path = Path(path)
     self.signature_defs = warmup.read_signature_defs(self.path)
     self._loaded = tf.saved_model.load(str(self.path), tags=['serve'])
     self._functions = dict(self._loaded.signatures)
-    self._schedulers = {}
+    self._metrics = server_metrics
+    self.schedulers: Dict[str, batching.BatchScheduler] = {}
     if batching_options is not None:
-      self._schedulers = {key: batching.BatchScheduler(
-          lambda inputs, key=key: self._call(key, inputs), batching_options,
-          name=f'{name}-{version}-{key}') for key in self._functions}
+      for key in self._functions:
+        labels = metrics.batch_labels(name, version, key)
+        self.schedulers[key] = batching.BatchScheduler(
+            lambda inputs, key=key: self._call(key, inputs), batching_options,
+            name=f'{name}-{version}-{key}',
+            on_batch=lambda *sizes, labels=labels: server_metrics.batch(labels, *sizes))
+        server_metrics.track_queue(labels, lambda key=key: self.schedulers[key].queued_rows)
 
   def signature_def(self, signature_name: str):
     """The SignatureDef called ``signature_name`` ('' means serving_default)."""
@@ -62,7 +68,7 @@ class Servable:
         the graph rejects), FAILED_PRECONDITION for an unknown signature.
     """
     key, wanted = self._check(signature_name, inputs, output_filter)
-    scheduler = self._schedulers.get(key) if batched else None
+    scheduler = self.schedulers.get(key) if batched else None
     outputs = scheduler.submit(inputs) if scheduler else self._call(key, inputs)
     return {k: outputs[k] for k in wanted}
 
@@ -97,7 +103,8 @@ class Servable:
 
   def close(self) -> None:
     """Finishes queued batches and stops the batch threads (in-flight calls complete)."""
-    for scheduler in self._schedulers.values():
+    for key, scheduler in self.schedulers.items():
+      self._metrics.untrack_queue(metrics.batch_labels(self.name, self.version, key))
       scheduler.close()
 
   def _call(self, key: str, inputs: Tensors) -> Tensors:
