@@ -111,11 +111,23 @@ class Servable:
     try:
       outputs = self._functions[key](**{k: tf.constant(v) for k, v in inputs.items()})
     except tf.errors.OpError as e:
-      message = e.message.strip().splitlines()[0] if e.message else str(e)
-      raise server_errors.ServingError(server_errors.code_from_number(e.error_code), message) from e
+      raise server_errors.ServingError(server_errors.code_from_number(e.error_code),
+                                       op_error_message(e.message or str(e))) from e
     except (TypeError, ValueError) as e:
       raise server_errors.invalid_argument(str(e).strip().splitlines()[0]) from e
     return {k: v.numpy() for k, v in outputs.items()}
+
+
+# Lines of a graph execution error that say where, not what.
+_WHERE = ('Graph execution error', 'Detected at node', '<stack traces unavailable>', 'Node:')
+
+
+def op_error_message(message: str) -> str:
+  """The line of a TensorFlow op error that says what went wrong (without traces and nodes)."""
+  for line in message.splitlines():
+    if line.strip() and not line[0].isspace() and not line.startswith(_WHERE):
+      return line.strip()
+  return message.strip().splitlines()[0] if message.strip() else 'TensorFlow op error'
 
 
 def _check_names(kind: str, given: Iterable[str], expected, exact: bool = True) -> None:

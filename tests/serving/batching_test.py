@@ -1,4 +1,5 @@
-"""Batch scheduler: merges concurrent requests, isolates bad ones, pushes back when full."""
+"""Batch scheduler: merges concurrent requests, isolates bad ones, pushes back when full, and
+gives each client of a real exported model exactly its own values."""
 
 import threading
 import time
@@ -8,7 +9,8 @@ import grpc
 import numpy as np
 import pytest
 
-from envsound.serving import batching, server_errors
+from envsound.core import features
+from envsound.serving import batching, server_errors, servable
 from envsound.serving.model_config import BatchingOptions
 
 
@@ -113,3 +115,55 @@ def test_large_requests_are_split_into_execution_batches():
 def test_inputs_must_agree_on_batch_size():
   with pytest.raises(server_errors.ServingError, match='0th-dimension'):
     batching.batch_size_of({'a': np.zeros((2, 1)), 'b': np.zeros((3, 1))})
+
+
+# --- a real exported model ------------------------------------------------------------
+
+def _real_requests():
+  """(signature, inputs) of concurrent clients: both dtypes, 4 or 10 frames, 1 to 19 rows."""
+  rng = np.random.default_rng(3)
+  requests = []
+  for i in range(24):
+    rows, frames = (1, 3, 19, 6)[i % 4], (4, 10)[i // 4 % 2]
+    clip = rng.integers(0, 256, (rows, frames, features.EMBEDDING_DIM), np.uint8)
+    if i % 3:
+      requests.append((features.UINT8_SIGNATURE, {features.EMBEDDING_INPUT: clip}))
+    else:
+      floats = features.dequantize(clip.astype(np.float32))
+      requests.append((features.FLOAT_SIGNATURE, {features.EMBEDDING_INPUT: floats}))
+  return requests
+
+
+def test_concurrent_clients_of_a_real_model_get_the_values_of_their_own_unbatched_call(
+    serving_dir):
+  options = BatchingOptions(max_batch_size=64, enable_large_batch_splitting=True,
+                            max_execution_batch_size=8, allowed_batch_sizes=(4, 8),
+                            batch_timeout_micros=100_000, num_batch_threads=2,
+                            max_enqueued_batches=64)
+  model = servable.Servable('cnn1d_balanced', 2, serving_dir / 'cnn1d_balanced' / '2', options)
+  requests = _real_requests()
+  expected = [model.predict(sig, inputs, batched=False) for sig, inputs in requests]
+  firsts = np.array([e[features.PROBABILITIES][0] for e in expected])
+  # Every client's values differ from every other's, so a swap of rows would show.
+  assert len({tuple(np.round(row, 4)) for row in firsts}) == len(requests)
+  start = threading.Barrier(len(requests))
+  def client(request):
+    start.wait(30)
+    return model.predict(*request)
+  with futures.ThreadPoolExecutor(len(requests)) as pool:
+    results = list(pool.map(client, requests))
+  model.close()
+  for (signature, inputs), want, got in zip(requests, expected, results):
+    assert set(got) == set(want)
+    rows = len(inputs[features.EMBEDDING_INPUT])
+    for key, value in want.items():
+      assert got[key].shape == value.shape and len(value) == rows, (signature, key)
+      if value.dtype == object:
+        assert got[key].tolist() == value.tolist(), (signature, key)
+      else:
+        np.testing.assert_allclose(got[key], value, rtol=1e-5, atol=1e-6,
+                                   err_msg=f'{signature} {key}')
+  used = [model.schedulers[s] for s in (features.UINT8_SIGNATURE, features.FLOAT_SIGNATURE)]
+  pieces = sum(-(-len(inputs[features.EMBEDDING_INPUT]) // 8) for _, inputs in requests)
+  assert sum(s.tasks for s in used) == pieces  # 19 rows went as pieces of 8, 8 and 3
+  assert sum(s.batches for s in used) < pieces  # and requests shared batches
