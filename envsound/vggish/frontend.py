@@ -19,8 +19,13 @@ def mel_matrix() -> tf.Tensor:
 
 
 def log_mel(waveform: tf.Tensor) -> tf.Tensor:
-  """float32 ``[..., samples]`` -> ``[..., frames, 64]``, one frame per 10 ms hop."""
-  stft = tf.signal.stft(waveform, frame_length=params.STFT_WINDOW,
+  """float32 ``[..., samples]`` -> ``[..., frames, 64]``, one frame per 10 ms hop.
+
+  Fewer than 400 samples are zero-padded to one window (which makes no whole example).
+  """
+  short = tf.maximum(params.STFT_WINDOW - tf.shape(waveform)[-1], 0)
+  padding = tf.concat([tf.zeros([tf.rank(waveform) - 1, 2], tf.int32), [[0, short]]], 0)
+  stft = tf.signal.stft(tf.pad(waveform, padding), frame_length=params.STFT_WINDOW,
                         frame_step=params.STFT_HOP, fft_length=params.FFT_LENGTH,
                         window_fn=tf.signal.hann_window, pad_end=False)
   mel = tf.tensordot(tf.abs(stft), mel_matrix(), 1)

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from envsound.core import features
-from envsound.vggish import frontend, network, postprocess
+from envsound.vggish import frontend, network, params, postprocess
 
 
 class VGGishModel(tf.Module):
@@ -28,7 +28,8 @@ class VGGishModel(tf.Module):
 
   def embed_examples(self, examples: tf.Tensor) -> Dict[str, tf.Tensor]:
     """log-mel examples ``[n, 96, 64]`` -> ``{embedding: uint8, float_embedding}`` [n, 128]."""
-    raw = self.network(examples)
+    raw = tf.cond(tf.shape(examples)[0] > 0, lambda: self.network(examples),  # oneDNN's conv
+                  lambda: tf.zeros([0, params.EMBEDDING_DIM]))            # rejects 0 rows
     quantized = postprocess.postprocess(raw, self.pca_eigen_vectors, self.pca_means)
     return {features.VGGISH_EMBEDDING: quantized,
             features.VGGISH_FLOAT_EMBEDDING: features.dequantize(
