@@ -10,7 +10,7 @@ import csv
 import dataclasses
 import re
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from envsound.core.errors import EnvsoundError, InvalidInputError
 from envsound.vggish import audio, frontend, params
 
 EXAMPLES_PER_CALL = 64  # about a minute of audio per model call bounds memory on long files
+PENDING_EXAMPLES = 4 * EXAMPLES_PER_CALL  # files read ahead, so equal-length ones share calls
 _UNSAFE = re.compile(r'[^A-Za-z0-9_.-]')
 
 
@@ -53,6 +54,7 @@ class Embedder:
                           f'{features.WAVEFORM_SIGNATURE!r}); export one with '
                           '`envsound vggish export`')
     self._fn = self._loaded.signatures[features.WAVEFORM_SIGNATURE]
+    self._batch_fn = self._loaded.signatures[features.VGGISH_SIGNATURE]
 
   def embed(self, waveform: np.ndarray) -> np.ndarray:
     """16 kHz float32 samples -> uint8 ``[frames, 128]`` (frames may be 0)."""
@@ -61,6 +63,28 @@ class Embedder:
       outputs = self._fn(**{features.WAVEFORM_INPUT: waveform[start:stop]})
       parts.append(outputs[features.VGGISH_EMBEDDING].numpy())
     return np.concatenate(parts)
+
+  def embed_many(self, waveforms: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Like ``embed`` for each waveform; those with equal example counts share model calls
+    (the batch signature, up to ``EXAMPLES_PER_CALL`` examples a call)."""
+    results: List[Optional[np.ndarray]] = [None] * len(waveforms)
+    by_count: Dict[int, List[int]] = {}
+    for i, waveform in enumerate(waveforms):
+      by_count.setdefault(frontend.num_examples(len(waveform)), []).append(i)
+    for count, members in by_count.items():
+      if not 0 < count <= EXAMPLES_PER_CALL // 2 or len(members) == 1:
+        for i in members:
+          results[i] = self.embed(waveforms[i])
+        continue
+      span = (count - 1) * params.EXAMPLE_SAMPLES + params.EXAMPLE_SPAN
+      step = EXAMPLES_PER_CALL // count
+      for first in range(0, len(members), step):
+        group = members[first:first + step]
+        batch = np.stack([waveforms[i][:span] for i in group])
+        outputs = self._batch_fn(**{features.WAVEFORM_INPUT: batch})
+        for i, frames in zip(group, outputs[features.VGGISH_EMBEDDING].numpy()):
+          results[i] = frames
+    return results
 
 
 @dataclasses.dataclass
@@ -106,22 +130,30 @@ def embed_files(model_dir, inputs: Sequence, out, overwrite: bool = False,
   files = audio.expand_inputs(inputs)
   embedder = Embedder(model_dir)
   summary, rows, used = EmbedSummary(out), [], set()
+  pending: List[Tuple[Path, np.ndarray]] = []
+
+  def flush(folder: Path) -> None:
+    for (rel, waveform), frames in zip(pending, embedder.embed_many([w for _, w in pending])):
+      name = _npy_name(rel, used)
+      np.save(folder / name, frames, allow_pickle=False)
+      seconds = len(waveform) / params.SAMPLE_RATE
+      rows.append([name, str(rel), 0.0, round(seconds, 3), len(frames), '', '', ''])
+      summary.written.append(name)
+      summary.seconds += seconds
+    pending.clear()
+
   with atomic_dir(out, overwrite=overwrite) as tmp:
     for path, rel in tqdm(files, desc='embed', unit='file', leave=False, disable=not progress):
       try:
-        waveform = audio.read_audio(path)
+        pending.append((rel, audio.read_audio(path)))
       except InvalidInputError as e:
         summary.errors.append(e)
         if on_error:
           on_error(e)
         continue
-      frames = embedder.embed(waveform)
-      name = _npy_name(rel, used)
-      np.save(tmp / name, frames, allow_pickle=False)
-      seconds = len(waveform) / params.SAMPLE_RATE
-      rows.append([name, str(rel), 0.0, round(seconds, 3), len(frames), '', '', ''])
-      summary.written.append(name)
-      summary.seconds += seconds
+      if sum(frontend.num_examples(len(w)) for _, w in pending) >= PENDING_EXAMPLES:
+        flush(tmp)
+    flush(tmp)
     if not rows:
       raise EnvsoundError(f'none of the {len(files)} input file(s) could be embedded; '
                           f'{out} not written')

@@ -94,3 +94,19 @@ def test_cli_reports_each_bad_file_on_one_line_and_goes_on(tmp_path, model_dir, 
 def test_not_a_vggish_model(tmp_path):
   with pytest.raises(EnvsoundError, match='no VGGish SavedModel'):
     embed.Embedder(tmp_path)
+
+
+def test_equal_length_waveforms_share_calls_and_match_one_by_one(embedder, monkeypatch):
+  rng = np.random.default_rng(2)
+  waveforms = [rng.uniform(-0.5, 0.5, n).astype(np.float32)
+               for n in (16000 * 2, 16000 * 2 + 99, 16000, 16000 * 2, 16000 * 4, 300)]
+  one_by_one = [embedder.embed(w) for w in waveforms]
+  calls = []
+  batch_fn = embedder._batch_fn  # pylint: disable=protected-access
+  monkeypatch.setattr(embedder, '_batch_fn', lambda **kw: calls.append(kw) or batch_fn(**kw))
+  monkeypatch.setattr(embed, 'EXAMPLES_PER_CALL', 4)
+  together = embedder.embed_many(waveforms)
+  assert [c[features.WAVEFORM_INPUT].shape[0] for c in calls] == [2, 1]  # 3 files of 2 examples
+  for got, want in zip(together, one_by_one):
+    np.testing.assert_array_equal(got, want)
+  assert [len(f) for f in together] == [2, 2, 1, 2, 4, 0]
