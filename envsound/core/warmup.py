@@ -8,7 +8,7 @@ name is needed (TF Serving ignores the one in the records).
 
 import posixpath
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 
@@ -64,8 +64,9 @@ def example_inputs(signature_def, batch_size: int, rng: np.random.Generator) -> 
 
 
 def write_warmup_requests(saved_model_dir, num_records: int = 4, batch_size: int = 1,
-                          signature_name: str = features.UINT8_SIGNATURE,
-                          model_name: Optional[str] = None, seed: int = 0) -> str:
+                          signature_name: Union[str, Sequence[str]] = features.UINT8_SIGNATURE,
+                          model_name: Optional[str] = None, seed: int = 0,
+                          make_inputs: Callable = example_inputs) -> str:
   """Writes ``<saved_model_dir>/assets.extra/tf_serving_warmup_requests``.
 
   Call it after the model is saved and before it is pushed (e.g. from a Trainer's run_fn).
@@ -75,9 +76,11 @@ def write_warmup_requests(saved_model_dir, num_records: int = 4, batch_size: int
     num_records: how many PredictionLog records to write (at most 1000).
     batch_size: clips per request; records cycle through 1..batch_size so warm-up covers
       several batch shapes.
-    signature_name: the signature the requests call.
+    signature_name: the signature the requests call, or several: records cycle through them.
     model_name: written into each request's model_spec (servers ignore it).
     seed: seeds the random inputs.
+    make_inputs: ``(signature_def, batch_size, rng) -> {alias: array}``, the inputs of one
+      request (default: ``example_inputs``).
 
   Returns:
     The path of the written file.
@@ -91,20 +94,23 @@ def write_warmup_requests(saved_model_dir, num_records: int = 4, batch_size: int
   if not 1 <= num_records <= MAX_WARMUP_RECORDS:
     raise ValueError(f'num_records must be in 1..{MAX_WARMUP_RECORDS}, got {num_records}')
   signatures = read_signature_defs(saved_model_dir)
-  if signature_name not in signatures:
-    raise ValueError(f'{saved_model_dir}: no signature {signature_name!r}; '
-                     f'has {", ".join(sorted(signatures))}')
+  names = [signature_name] if isinstance(signature_name, str) else list(signature_name)
+  for name in names:
+    if name not in signatures:
+      raise ValueError(f'{saved_model_dir}: no signature {name!r}; '
+                       f'has {", ".join(sorted(signatures))}')
   rng = np.random.default_rng(seed)
   path = _join(saved_model_dir, WARMUP_DIR, WARMUP_FILE)
   tf.io.gfile.makedirs(_join(saved_model_dir, WARMUP_DIR))
   with atomic.atomic_path(path) as tmp:
     with tf.io.TFRecordWriter(tmp) as writer:
       for i in range(num_records):
+        name = names[i % len(names)]
         request = predict_pb2.PredictRequest()
         request.model_spec.name = model_name or ''
-        request.model_spec.signature_name = signature_name
-        for key, value in example_inputs(signatures[signature_name], 1 + i % batch_size,
-                                         rng).items():
+        request.model_spec.signature_name = name
+        for key, value in make_inputs(signatures[name], 1 + i // len(names) % batch_size,
+                                      rng).items():
           request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
         log = prediction_log_pb2.PredictionLog(
             predict_log=prediction_log_pb2.PredictLog(request=request))

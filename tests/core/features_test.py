@@ -11,10 +11,11 @@ def test_quantize_follows_vggish_postprocess():
   assert features.quantize(x).tolist() == [0, 0, 127, 254, 255, 255]
 
 
-def test_dequantized_bytes_quantize_back_to_themselves_in_float32():
+def test_requantize_inverts_dequantize_in_float32():
   b = np.arange(256, dtype=np.uint8)
   x = features.dequantize(b.astype(np.float32)).astype(np.float32)
-  assert np.array_equal(features.quantize(x), b)
+  assert np.array_equal(features.requantize(x), b)
+  assert not np.array_equal(features.quantize(x), b)  # why requantize exists
 
 
 def test_tensorflow_tensors_follow_the_same_rule():
@@ -23,3 +24,4 @@ def test_tensorflow_tensors_follow_the_same_rule():
   x = np.concatenate([rng.uniform(-2.5, 2.5, 1000),
                       features.dequantize(np.arange(256.0))]).astype(np.float32)
   assert np.array_equal(features.quantize(tf.constant(x)).numpy(), features.quantize(x))
+  assert np.array_equal(features.requantize(tf.constant(x)).numpy(), features.requantize(x))
