@@ -172,7 +172,7 @@ def _release_bytes(data_root: str) -> int:
 
 def print_report(pipeline_root: str, metadata: str, report_dir=None) -> pathlib.Path:
   """Writes the results report of the last run and prints its path and table."""
-  from envsound.components import report  # pylint: disable=import-outside-toplevel
+  from envsound import report  # pylint: disable=import-outside-toplevel
   out_dir = pathlib.Path(report_dir or pathlib.Path(pipeline_root) / 'report')
   path = pathlib.Path(report.write_report(pipeline_root, metadata, out_dir))
   if path.suffix in ('.md', '.txt'):

@@ -10,7 +10,9 @@ from ml_metadata.proto import metadata_store_pb2
 
 from envsound.audioset import sample
 from envsound.core import approaches, features
-from envsound.components import atomic_pusher, report
+from envsound import report
+from envsound.components import atomic_pusher
+from envsound.report.reference import REFERENCE_TITLE
 from envsound.pipeline import configs, local_runner
 from envsound.core.taxonomy import load_taxonomy
 
@@ -151,7 +153,7 @@ def test_report_scores_every_approach_and_the_reference(run, tmp_path):
   path = report.write_report(cfg.pipeline_root, metadata, tmp_path / 'report')
   text = path.read_text()
   rows = _table_rows(text, '## Results')
-  for title in [a.title for a in approaches.APPROACHES] + [report.REFERENCE_TITLE]:
+  for title in [a.title for a in approaches.APPROACHES] + [REFERENCE_TITLE]:
     _, _, train_clips, eval_clips, accuracy, *_ = rows[title]
     assert int(train_clips.replace(',', '')) > 0 and int(eval_clips.replace(',', '')) > 0
     assert 0.0 <= float(accuracy) <= 1.0, rows[title]
