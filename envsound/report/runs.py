@@ -29,6 +29,7 @@ class ApproachResult:
   history: Optional[dict] = None
   model_run: Optional[str] = None
   blessed: Optional[bool] = None
+  gate_reason: Optional[str] = None  # the quality gate's decision, in words
   pushed: Optional[str] = None  # pushed version, '' when not pushed
   missing: List[str] = dataclasses.field(default_factory=list)
 
@@ -43,6 +44,7 @@ class RunRecord:
   results: List[ApproachResult]
   examples: Dict[str, object]  # training set -> ExampleGen Examples artifact
   settings: Dict[str, dict]    # training set -> ExampleGen settings
+  references: Dict[str, object] = dataclasses.field(default_factory=dict)  # -> Reference
 
 
 def open_store(metadata_path: str):
@@ -139,13 +141,16 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
   """Reads each approach's latest artifacts from ML Metadata (artifacts under the root)."""
   store = open_store(metadata_path)
   latest = {t: latest_by_component(store, t, pipeline_root) for t in (
-      'Examples', 'Model', 'ModelRun', 'ModelEvaluation', 'ModelBlessing', 'PushedModel')}
+      'Examples', 'Model', 'ModelRun', 'ModelEvaluation', 'ModelBlessing', 'PushedModel',
+      'EnvsoundReference')}
   examples, settings = {}, {}
   for training_set in approaches_lib.TRAINING_SETS:
     artifact = latest['Examples'].get(f'ExampleGen_{training_set}')
     if artifact is not None:
       examples[training_set] = artifact
       settings[training_set] = _example_gen_settings(store, artifact)
+  references = {s: a for s in approaches_lib.TRAINING_SETS
+                if (a := latest['EnvsoundReference'].get(f'Reference_{s}')) is not None}
   results = []
   for approach in approaches_lib.APPROACHES:
     result = ApproachResult(approach)
@@ -167,13 +172,18 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
         or custom_property(blessing, 'current_model_id') != model.id):
       result.missing.append(evaluator)
       continue
-    result.blessed = bool(custom_property(blessing, 'blessed', 0))
     result.scores = tfma_results.scores_from_eval_result(
         tfma_results.load_candidate_result(evaluation.uri), num_classes)
+    gate = latest['ModelBlessing'].get(f'QualityGate_{approach.name}')
+    if gate is None or custom_property(gate, 'current_model_id') != model.id:
+      result.missing.append(f'QualityGate_{approach.name}')
+      continue
+    result.blessed = bool(custom_property(gate, 'blessed', 0))
+    result.gate_reason = custom_property(gate, 'reason')
     pushed = latest['PushedModel'].get(f'Pusher_{approach.name}')
-    if pushed is None or pushed.id < blessing.id:
+    if pushed is None or pushed.id < gate.id:
       result.missing.append(f'Pusher_{approach.name}')
     else:
       result.pushed = (custom_property(pushed, 'pushed_version', '')
                        if custom_property(pushed, 'pushed', 0) else '')
-  return RunRecord(results, examples, settings)
+  return RunRecord(results, examples, settings, references)

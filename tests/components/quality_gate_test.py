@@ -2,8 +2,11 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from envsound.components import quality_gate, reference
+from envsound.core import features
+from tests.components.conftest import make_clips, serialize
 
 
 def _reference(accuracy=0.46, majority=0.21):
@@ -77,3 +80,20 @@ def test_result_round_trips_through_its_file(tmp_path):
   result = _reference()
   result.write(str(tmp_path))
   assert reference.ReferenceResult.read(str(tmp_path)) == result
+
+
+def test_read_pooled_reads_an_example_gen_split_and_drops_unlabelled(tmp_path):
+  clips = make_clips(7)
+  split = tmp_path / 'Split-train'
+  split.mkdir()
+  with tf.io.TFRecordWriter(str(split / 'data_tfrecord-00000-of-00001.gz'), 'GZIP') as w:
+    for embedding, env in clips:
+      w.write(serialize(embedding, env))
+    w.write(serialize(clips[0][0]))  # no environment
+  x, y = reference.read_pooled(str(tmp_path), 'train')
+  assert list(y) == [env for _, env in clips]
+  frames = [features.dequantize(e.astype(np.float64)) for e, _ in clips]
+  expected = [np.concatenate([f.mean(axis=0), f.std(axis=0)]) for f in frames]
+  np.testing.assert_allclose(x, expected, atol=1e-4)  # clips of several frame counts
+  with pytest.raises(FileNotFoundError):
+    reference.read_pooled(str(tmp_path), 'eval')

@@ -1,4 +1,4 @@
-"""The results report's parts: reference model, scores, tables, plots, ranking text."""
+"""The results report's parts: scores, tables, plots, ranking text."""
 
 import collections
 import math
@@ -42,47 +42,6 @@ def _result(name, accuracy=None, train_clips=100, eval_clips=400, epochs=3, **kw
   result.history = {'history': {'loss': [1.0] * epochs,
                                 'val_accuracy': [0.2] + [0.1] * (epochs - 1)}}
   return result
-
-
-def test_pool_embeddings_masks_pad_frames():
-  frames = np.zeros((3, 4, features.EMBEDDING_DIM), np.uint8)  # uint8 0 is -2.0 dequantised
-  frames[0, :2] = [[255], [0]]
-  frames[1] = 128
-  mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]])
-  pooled = reference_lib.pool_embeddings(frames, mask)
-  assert pooled.shape == (3, features.EMBEDDING_DIM) and pooled.dtype == np.float32
-  np.testing.assert_allclose(pooled[0], 0.0, atol=1e-6)  # mean of +2 and -2, pads ignored
-  np.testing.assert_allclose(pooled[1], features.dequantize(128.0), atol=1e-6)
-  np.testing.assert_array_equal(pooled[2], 0.0)  # no frames
-
-
-def test_read_pooled_reads_an_example_gen_split_and_drops_unlabelled(tmp_path):
-  clips = make_clips(7)
-  split = tmp_path / 'Split-train'
-  split.mkdir()
-  with tf.io.TFRecordWriter(str(split / 'data_tfrecord-00000-of-00001.gz'), 'GZIP') as w:
-    for embedding, env in clips:
-      w.write(serialize(embedding, env))
-    w.write(serialize(clips[0][0]))  # no environment
-  x, y = reference_lib.read_pooled(str(tmp_path), 'train')
-  assert list(y) == [env for _, env in clips]
-  expected = [features.dequantize(e.astype(np.float32)).mean(axis=0) for e, _ in clips]
-  np.testing.assert_allclose(x, expected, atol=1e-5)  # clips of 7, 10 and 12 frames
-  with pytest.raises(FileNotFoundError):
-    reference_lib.read_pooled(str(tmp_path), 'eval')
-
-
-def test_reference_separates_synthetic_clusters():
-  rng = np.random.default_rng(0)
-  centres = rng.normal(0, 3, (3, 8))
-  y = np.arange(150) % 3
-  x = centres[y] + rng.normal(0, 0.5, (150, 8))
-  scores = reference_lib.fit_reference(x[:90], y[:90], x[90:], y[90:], num_classes=4)
-  assert scores.accuracy > 0.95 and scores.macro_f1 > 0.95
-  assert scores.confusion.shape == (4, 4) and scores.confusion.sum() == 60
-  assert math.isnan(scores.per_class[3, 2])  # class 3: no clips, never predicted
-  with pytest.raises(ValueError):
-    reference_lib.fit_reference(x[:5], np.zeros(5, int), x, y, 3)
 
 
 def test_scores_from_confusion_match_scikit_learn():
@@ -194,7 +153,8 @@ def test_write_report_on_an_empty_run_lists_everything_as_missing(tmp_path):
   assert path.name == report.REPORT_FILE
   for approach in approaches.APPROACHES:
     assert f'- {approach.title.split(":")[0]} ({approach.name}): missing' in text
-  assert "balanced set's ExampleGen did not run" in text
+  assert "balanced set's Reference component did not run" in text
+  assert 'the gate did not run' in text
   assert 'no ranking to compare' in text
   assert sorted(p.name for p in path.parent.iterdir()) == [report.REPORT_FILE]
 
