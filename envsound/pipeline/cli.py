@@ -158,7 +158,7 @@ def _run(args: argparse.Namespace) -> int:
   metadata = local_runner.run(cfg, running_mode=mode,
                               workers=args.workers, metadata=metadata, extra_beam_args=extra)
   from envsound.pipeline import run_summary
-  print('\nData checks:\n  ' + '\n  '.join(run_summary.summarize(metadata)))
+  print('\nData checks and quality gates:\n  ' + '\n  '.join(run_summary.summarize(metadata)))
   print_report(cfg.pipeline_root, metadata, args.report_dir)
   return 0
 

@@ -1,4 +1,5 @@
-"""What a pipeline run's data stages found: ingestion counts and schema anomalies, from MLMD."""
+"""What a pipeline run found: ingestion counts, schema anomalies and each quality gate's
+decision, from ML Metadata."""
 
 import json
 import os
@@ -9,7 +10,8 @@ from envsound.report import runs
 
 
 def summarize(metadata_path: str) -> List[str]:
-  """Returns report lines: clips kept/dropped per training set, anomalies per split.
+  """Returns report lines: clips kept/dropped per training set, anomalies per split, and
+  per approach whether its model was pushed and why.
 
   Args:
     metadata_path: the run's ML Metadata SQLite file.
@@ -42,4 +44,8 @@ def summarize(metadata_path: str) -> List[str]:
       split = split_dir.replace('Split-', '').rstrip('/')
       lines.append(f'{component} {split}: ' +
                    ('no anomalies' if not found else 'ANOMALIES: ' + '; '.join(found)))
+  for component, blessing in sorted(runs.latest_by_component(store, 'ModelBlessing').items()):
+    if component.startswith('QualityGate_'):
+      lines.append(f'{component.split("_", 1)[1]}: '
+                   f'{runs.custom_property(blessing, "reason", "no decision recorded")}')
   return lines

@@ -13,7 +13,7 @@ from envsound.core import approaches, features
 from envsound import report
 from envsound.components import atomic_pusher
 from envsound.report.reference import REFERENCE_TITLE
-from envsound.pipeline import configs, local_runner
+from envsound.pipeline import configs, local_runner, run_summary
 from envsound.core.taxonomy import load_taxonomy
 
 pytestmark = pytest.mark.e2e
@@ -104,6 +104,9 @@ def test_every_gate_records_its_decision_against_the_reference(run):
     assert gate['blessed'].int_value == 1
     assert gate['reason'].string_value == (
         f'pushed: accuracy {accuracy:.3f}, at least --min-accuracy 0.000')
+  summary = run_summary.summarize(metadata)
+  for name in APPROACHES:
+    assert f'{name}: pushed: accuracy ' in '\n'.join(summary)
 
 
 def _pushed_versions(cfg, model_name):
