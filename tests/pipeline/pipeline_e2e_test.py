@@ -169,3 +169,82 @@ def test_report_scores_every_approach_and_the_reference(run, tmp_path):
   for name in APPROACHES:
     assert (path.parent / f'training_{name}.png').stat().st_size > 0
   assert 'tensorboard --logdir' in text
+
+
+def _clips(seed: int = 3):
+  """uint8 clips of 3 to 10 frames, as users send them."""
+  rng = np.random.default_rng(seed)
+  return [rng.integers(0, 256, (frames, features.EMBEDDING_DIM), np.uint8)
+          for frames in (3, 6, 10)]
+
+
+@pytest.fixture(scope='module')
+def served(run, tmp_path_factory):
+  """envsound serve on the serving directory the pipeline wrote."""
+  from envsound.serving import model_config  # pylint: disable=import-outside-toplevel
+  from tests.support.server import local_server  # pylint: disable=import-outside-toplevel
+  cfg = run[0]
+  config = model_config.write_model_config(
+      cfg.serving_dir, tmp_path_factory.mktemp('served') / 'models.config')
+  with local_server(model_config_file=config,
+                    probe_model=approaches.APPROACHES[0].model_name) as server:
+    yield cfg, server
+
+
+def _grpc_predict(stub, model: str, signature: str, batch: np.ndarray) -> np.ndarray:
+  from tensorflow_serving.apis import predict_pb2  # pylint: disable=import-outside-toplevel
+  request = predict_pb2.PredictRequest()
+  request.model_spec.name = model
+  request.model_spec.signature_name = signature
+  request.inputs[features.EMBEDDING_INPUT].CopyFrom(tf.make_tensor_proto(batch))
+  response = stub.Predict(request, timeout=60)
+  return tf.make_ndarray(response.outputs[features.PROBABILITIES])
+
+
+def test_served_exports_answer_as_the_saved_model_does(served):
+  """Issue 12 item 2: gRPC Predict (uint8 and float), Classify and REST :predict on the
+  models the pipeline pushed give what tf.saved_model.load gives on the same clips."""
+  # pylint: disable=import-outside-toplevel
+  import json
+  import urllib.request
+  import grpc
+  from tensorflow_serving.apis import classification_pb2, prediction_service_pb2_grpc
+  from envsound.core import records
+  cfg, server = served
+  clips = _clips()
+  with grpc.insecure_channel(server.grpc_target) as channel:
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    for approach in approaches.APPROACHES:
+      versions, _ = _pushed_versions(cfg, approach.model_name)
+      model = tf.saved_model.load(str(versions[-1]))
+      for clip in clips:
+        batch = clip[None]
+        expected = model.signatures[features.UINT8_SIGNATURE](
+            **{features.EMBEDDING_INPUT: tf.constant(batch)})[features.PROBABILITIES].numpy()
+        np.testing.assert_allclose(
+            _grpc_predict(stub, approach.model_name, features.UINT8_SIGNATURE, batch),
+            expected, atol=1e-5)
+        floats = features.dequantize(batch.astype(np.float32))
+        np.testing.assert_allclose(
+            _grpc_predict(stub, approach.model_name, features.FLOAT_SIGNATURE, floats),
+            expected, atol=1e-4)  # the float path requantises to the same bytes
+        body = json.dumps({'signature_name': features.UINT8_SIGNATURE,
+                           'instances': batch.tolist()}).encode()
+        url = f'{server.rest_url}/v1/models/{approach.model_name}:predict'
+        with urllib.request.urlopen(urllib.request.Request(url, body), timeout=60) as reply:
+          rest = json.loads(reply.read())['predictions'][0][features.PROBABILITIES]
+        np.testing.assert_allclose([rest], expected, atol=1e-5)
+      request = classification_pb2.ClassificationRequest()
+      request.model_spec.name = approach.model_name
+      request.model_spec.signature_name = features.CLASSIFY_SIGNATURE
+      for clip in clips:
+        request.input.example_list.examples.add().ParseFromString(
+            records.encode_clip_example(clip))
+      result = stub.Classify(request, timeout=60).result
+      expected = model.signatures[features.CLASSIFY_SIGNATURE](**{
+          features.CLASSIFY_INPUT: tf.constant([records.encode_clip_example(c) for c in clips])})
+      scores = expected[features.CLASSIFY_SCORES].numpy()
+      names = [n.decode() for n in expected[features.CLASSIFY_CLASSES].numpy()[0]]
+      for row, classifications in enumerate(result.classifications):
+        got = {c.label: c.score for c in classifications.classes}
+        np.testing.assert_allclose([got[n] for n in names], scores[row], atol=1e-5)
