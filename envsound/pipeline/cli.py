@@ -84,8 +84,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                            '(default: %(default)s)')
   parser.add_argument('--epochs', type=int, default=None,
                       help="training epochs (default: each approach's own)")
-  parser.add_argument('--min-accuracy', type=float, default=0.0,
-                      help='blessing threshold of the Evaluators (default: %(default)s)')
+  parser.add_argument('--min-accuracy', type=float, default=None,
+                      help='push a model whose validation accuracy reaches this, instead of '
+                           'requiring it to beat the reference (logistic regression on pooled '
+                           'embeddings) and the majority class (default: the comparison)')
   cloud = parser.add_argument_group('Google Cloud (Dataflow / Vertex AI)')
   cloud.add_argument('--project', help='Google Cloud project')
   cloud.add_argument('--region', help='region, e.g. europe-west1')

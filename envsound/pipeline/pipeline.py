@@ -1,7 +1,8 @@
 """envsound's TFX pipeline definition, shared by every runner (local, Dataflow, Vertex AI).
 
-Per training set: ingestion, statistics, validation against the curated schema, Transform.
-Per approach: Trainer, the last blessed model of that approach, Evaluator, Pusher.
+Per training set: ingestion, statistics, validation against the curated schema, Transform,
+and the reference every approach must beat. Per approach: Trainer, the last model of that
+approach the gate blessed, Evaluator, the quality gate, Pusher.
 """
 
 from typing import Any, Dict, List, Sequence, Tuple
@@ -10,7 +11,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
 from envsound.core import approaches as approaches_lib
-from envsound.components import atomic_pusher, audioset_example_gen
+from envsound.components import atomic_pusher, audioset_example_gen, quality_gate
 from envsound.pipeline import configs
 
 
@@ -31,6 +32,12 @@ def transform_component(example_gen, schema_gen, training_set: str):
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
       preprocessing_fn=approaches_lib.PREPROCESSING_FN,
       disable_statistics=True).with_id(f'Transform_{training_set}')
+
+
+def reference_component(example_gen, training_set: str, num_classes: int):
+  """The reference (linear model on pooled embeddings) and the majority-class rate."""
+  return quality_gate.ReferenceGen(examples=example_gen.outputs['examples'],
+                                   num_classes=num_classes).with_id(f'Reference_{training_set}')
 
 
 def statistics_gen_component(example_gen, training_set: str):
@@ -59,13 +66,13 @@ def trainer_component(cfg: configs.PipelineConfig, approach: approaches_lib.Appr
 
 
 def resolver_component(approach: approaches_lib.Approach):
-  """The last blessed model of this approach: the Evaluator's baseline."""
+  """The last model of this approach the quality gate blessed: the Evaluator's baseline."""
   return tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model,
                             producer_component_id=f'Trainer_{approach.name}'),
       model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
-                                     producer_component_id=f'Evaluator_{approach.name}'),
+                                     producer_component_id=f'QualityGate_{approach.name}'),
   ).with_id(f'Resolver_{approach.name}')
 
 
@@ -75,18 +82,29 @@ def evaluator_component(cfg: configs.PipelineConfig, approach: approaches_lib.Ap
   # pylint: disable=import-outside-toplevel
   from envsound.components import eval_config as eval_config_lib  # imports TFMA
   eval_config = eval_config_lib.build_eval_config(class_names=tuple(class_names),
-                                                  min_accuracy=cfg.min_accuracy)
+                                                  min_accuracy=cfg.min_accuracy or 0.0)
   return tfx.components.Evaluator(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'], baseline_model=resolver.outputs['model'],
       eval_config=eval_config, example_splits=['eval']).with_id(f'Evaluator_{approach.name}')
 
 
+def quality_gate_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach,
+                           trainer, evaluator, reference):
+  """The gate: beats the reference and the majority class (or ``--min-accuracy``)?"""
+  return quality_gate.QualityGate(
+      model=trainer.outputs['model'], evaluation=evaluator.outputs['evaluation'],
+      evaluator_blessing=evaluator.outputs['blessing'],
+      reference=reference.outputs['reference'],
+      min_accuracy=-1.0 if cfg.min_accuracy is None else cfg.min_accuracy).with_id(
+          f'QualityGate_{approach.name}')
+
+
 def pusher_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach, trainer,
-                     evaluator):
+                     gate):
   """Blessed models only, renamed into <serving_dir>/<model_name>/<version> when complete."""
   return tfx.components.Pusher(
-      model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
+      model=trainer.outputs['model'], model_blessing=gate.outputs['blessing'],
       push_destination=tfx.proto.PushDestination(
           filesystem=tfx.proto.PushDestination.Filesystem(
               base_directory=configs.join(cfg.serving_dir, approach.model_name))),
@@ -123,14 +141,20 @@ def create_pipeline(cfg: configs.PipelineConfig, *, metadata_connection_config=N
   from envsound.core.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
   class_names = tuple(load_taxonomy().names)
   components, schema_gen, example_gens, transforms = data_components(cfg)
+  references = {}
+  for training_set, example_gen in example_gens.items():
+    references[training_set] = reference_component(example_gen, training_set, len(class_names))
+    components.append(references[training_set])
   for approach in cfg.selected_approaches:
     trainer = trainer_component(cfg, approach, transforms[approach.training_set], schema_gen,
                                 class_names)
     resolver = resolver_component(approach)
     evaluator = evaluator_component(cfg, approach, example_gens[approach.training_set],
                                     trainer, resolver, class_names)
-    components += [trainer, resolver, evaluator, pusher_component(cfg, approach, trainer,
-                                                                  evaluator)]
+    gate = quality_gate_component(cfg, approach, trainer, evaluator,
+                                  references[approach.training_set])
+    components += [trainer, resolver, evaluator, gate,
+                   pusher_component(cfg, approach, trainer, gate)]
 
   return tfx.dsl.Pipeline(
       pipeline_name=cfg.pipeline_name, pipeline_root=cfg.pipeline_root,

@@ -17,6 +17,7 @@ def test_walkthrough_pushes_a_model_and_reports_it(tmp_path, monkeypatch):
   monkeypatch.setenv('ENVSOUND_NOTEBOOK_EPOCHS', '1')
   monkeypatch.setenv('ENVSOUND_NOTEBOOK_APPROACH', 'cnn1d')
   monkeypatch.setenv('ENVSOUND_NOTEBOOK_DIR', 'walkthrough')  # relative to the working dir
+  monkeypatch.setenv('ENVSOUND_NOTEBOOK_MIN_ACCURACY', '0')  # one epoch need not beat the reference
   notebook = nbformat.read(NOTEBOOK, as_version=4)
   # The kernel runs this interpreter (jupyter_client swaps the spec's 'python' for it);
   # a cell that raises fails execute() with CellExecutionError.
