@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     return 0
 
   # pylint: disable=import-outside-toplevel
-  from tests.support import xvfb as xvfb_lib
+  from tests.support.display import xvfb
   from tests.support.server import local_server
   base = models.cached_base_path(args.model, args.work_dir)
   root = Path(tempfile.mkdtemp(prefix='gui-bench-', dir=args.work_dir))
@@ -75,25 +75,20 @@ def main(argv=None) -> int:
   serving = root / 'serving'
   name = gui_window.MODEL_NAME
   shutil.copytree(base, serving / name)
-  xvfb, display = xvfb_lib.start()
-  print(f'model {args.model} served as {name}; {gui_window.NUM_REFERENCE} reference clips, '
-        f'{gui_window.NUM_CLIPS} clips; Tk window on Xvfb {display}; {os.cpu_count()} CPU(s)',
-        flush=True)
-  try:
-    flags = ['--enable_batching', f'--batching_parameters_file={benchlib.DEFAULT_BATCHING}']
-    with local_server(model_base_path=serving / name, model_name=name, flags=flags,
-                      rest=False, timeout_s=300, log_dir=root) as server:
-      env = dict(os.environ, DISPLAY=display, XDG_CONFIG_HOME=str(root / 'config'),
-                 NUMBA_CACHE_DIR=str(root / 'numba_cache'), PYTHONWARNINGS='ignore')
-      env.pop('ENVSOUND_REFERENCE', None)
-      runs = {}
-      runs['fresh process, empty numba cache'] = run_child(
-          server.grpc_target, ref, clips, args.warm_runs, env)
-      runs['fresh process, numba cache from the first'] = run_child(
-          server.grpc_target, ref, clips, args.warm_runs, env)
-  finally:
-    xvfb.terminate()
-    xvfb.wait(10)
+  flags = ['--enable_batching', f'--batching_parameters_file={benchlib.DEFAULT_BATCHING}']
+  with xvfb() as display, local_server(model_base_path=serving / name, model_name=name,
+                                       flags=flags, rest=False, timeout_s=300,
+                                       log_dir=root) as server:
+    print(f'model {args.model} served as {name}; {gui_window.NUM_REFERENCE} reference clips, '
+          f'{gui_window.NUM_CLIPS} clips; Tk window on Xvfb {display}; {os.cpu_count()} '
+          'CPU(s)', flush=True)
+    env = dict(os.environ, DISPLAY=display, XDG_CONFIG_HOME=str(root / 'config'),
+               NUMBA_CACHE_DIR=str(root / 'numba_cache'), PYTHONWARNINGS='ignore')
+    env.pop('ENVSOUND_REFERENCE', None)
+    runs = {}
+    for cache in ('empty numba cache', 'numba cache from the first'):
+      runs[f'fresh process, {cache}'] = run_child(server.grpc_target, ref, clips,
+                                                  args.warm_runs, env)
   print()
   gui_window.print_report(runs)
   shutil.rmtree(root, ignore_errors=True)

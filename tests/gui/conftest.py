@@ -6,13 +6,12 @@ them, so a broken CI image cannot pass by skipping.
 
 import csv
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.support import xvfb
+from tests.support import display
 
 ENVIRONMENTS = ('urban traffic', 'rail', 'nature', 'speech')
 REFERENCE_PER_CLASS = 30
@@ -22,21 +21,16 @@ NEW_CLIPS = 24
 @pytest.fixture(scope='session')
 def xvfb_display():
   """Starts Xvfb on a free display and points DISPLAY at it for the session."""
-  if shutil.which('Xvfb') is None and os.environ.get('CI') != 'true':
-    pytest.skip('Xvfb is not installed (apt-get install xvfb)')
   try:
-    process, display = xvfb.start()
-  except RuntimeError as e:  # in CI, a missing Xvfb fails here: the GUI tests must run
+    with display.xvfb() as name, pytest.MonkeyPatch.context() as patch:
+      patch.setenv('DISPLAY', name)
+      yield name
+  except display.XvfbMissing as e:
+    if os.environ.get('CI') == 'true':
+      pytest.fail(f'{e}: the GUI tests must run in CI')
+    pytest.skip(str(e))
+  except RuntimeError as e:
     pytest.fail(str(e))
-  old = os.environ.get('DISPLAY')
-  os.environ['DISPLAY'] = display
-  yield display
-  process.terminate()
-  process.wait(10)
-  if old is None:
-    os.environ.pop('DISPLAY', None)
-  else:
-    os.environ['DISPLAY'] = old
 
 
 @pytest.fixture(autouse=True)
