@@ -1,16 +1,15 @@
 """Writes a pipeline run's results report: ``report.md`` and its PNG plots, atomically.
 
-:func:`write_report` reads ML Metadata for the latest artifacts of each approach's components,
-fits the reference model on the balanced set, and writes the research project's Results
-table on the data actually used, the ranking, per-environment metrics, confusion matrices and
-training curves into one folder. An approach whose components did not run is listed as
-missing.
+:func:`write_report` reads ML Metadata for the latest artifacts of each approach's components
+and of the balanced set's reference, and writes the research project's Results table on the
+data actually used, the quality gate's decisions, the ranking, per-environment metrics,
+confusion matrices and training curves into one folder. An approach whose components did not
+run is listed as missing.
 """
 
 import pathlib
 from typing import Optional, Sequence
 
-from envsound.components import audioset_example_gen as example_gen_lib
 from envsound.core import approaches as approaches_lib
 from envsound.core.atomic import atomic_dir
 from envsound.core.taxonomy import load_taxonomy
@@ -25,10 +24,9 @@ def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: 
            class_names: Sequence[str], pipeline_root: str) -> str:
   """The report's markdown text (plots are referred to by file name)."""
   results = record.results
-  balanced = record.examples.get(approaches_lib.BALANCED)
-  ref_clips = ((runs.custom_property(balanced, 'clips_train_kept'),
-                runs.custom_property(balanced, 'clips_eval_kept'))
-               if balanced is not None else (None, None))
+  balanced = record.references.get(approaches_lib.BALANCED)
+  ref_clips = ((balanced.train_clips, balanced.eval_clips) if balanced is not None
+               else (None, None))
   data_roots = sorted({str(s['input_base']) for s in record.settings.values()
                        if s.get('input_base')})
   big = record.examples.get(approaches_lib.WITH_UNBALANCED)
@@ -47,10 +45,7 @@ def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: 
       'class one-vs-rest at probability 0.5, so a model whose top probabilities stay below '
       '0.5 scores 0 there.', '',
       markdown.results_table(results, reference, ref_clips), '',
-      'The reference is a multinomial logistic regression (scikit-learn, standardised inputs) '
-      'on each clip\'s mean dequantised VGGish embedding (pad frames masked out), trained on '
-      'the balanced set\'s training split and scored on its validation split.'
-      + (f' {reference_note}' if reference_note else ''), '',
+      reference_lib.DESCRIPTION + (f' {reference_note}' if reference_note else ''), '',
       *markdown.reference_lines(results, reference), '',
       '## Ranking', '',
       ranking.ranking_text(results, class_names, big_settings.get('max_train_clips'), capped), '',
@@ -104,16 +99,12 @@ def write_report(pipeline_root: str, metadata_path: str, out_dir) -> pathlib.Pat
   if trained and trained.get('class_names'):
     class_names = list(trained['class_names'])
   reference, note = None, ''
-  balanced = record.examples.get(approaches_lib.BALANCED)
+  balanced = record.references.get(approaches_lib.BALANCED)
   if balanced is None:
-    note = 'It is missing: the balanced set\'s ExampleGen did not run.'
+    note = 'It is missing: the balanced set\'s Reference component did not run.'
   else:
-    try:
-      reference = reference_lib.fit_reference(
-          *reference_lib.read_pooled(balanced.uri, example_gen_lib.TRAIN),
-          *reference_lib.read_pooled(balanced.uri, example_gen_lib.EVAL), len(class_names))
-    except (ValueError, FileNotFoundError) as e:
-      note = f'It is missing: {e}'
+    reference = reference_lib.reference_scores(balanced)
+    note = f'Cross-validation chose C = {balanced.c:g}.'
   with atomic_dir(out_dir, overwrite=True) as tmp:
     for r in record.results:
       if r.scores is not None:

@@ -5,18 +5,17 @@ import math
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from sklearn import metrics
 
-from envsound.core import approaches, features
+from envsound.core import approaches
 
 from envsound import report
+from envsound.components.reference import ReferenceResult
 from envsound.report import markdown, plots, ranking, runs, tfma_results
 from envsound.report import reference as reference_lib
 from envsound.report import scores as scores_lib
-from tests.components.conftest import make_clips, serialize
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 NAMES = ('rail', 'nature', 'speech_crowd')
@@ -44,45 +43,14 @@ def _result(name, accuracy=None, train_clips=100, eval_clips=400, epochs=3, **kw
   return result
 
 
-def test_pool_embeddings_masks_pad_frames():
-  frames = np.zeros((3, 4, features.EMBEDDING_DIM), np.uint8)  # uint8 0 is -2.0 dequantised
-  frames[0, :2] = [[255], [0]]
-  frames[1] = 128
-  mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]])
-  pooled = reference_lib.pool_embeddings(frames, mask)
-  assert pooled.shape == (3, features.EMBEDDING_DIM) and pooled.dtype == np.float32
-  np.testing.assert_allclose(pooled[0], 0.0, atol=1e-6)  # mean of +2 and -2, pads ignored
-  np.testing.assert_allclose(pooled[1], features.dequantize(128.0), atol=1e-6)
-  np.testing.assert_array_equal(pooled[2], 0.0)  # no frames
-
-
-def test_read_pooled_reads_an_example_gen_split_and_drops_unlabelled(tmp_path):
-  clips = make_clips(7)
-  split = tmp_path / 'Split-train'
-  split.mkdir()
-  with tf.io.TFRecordWriter(str(split / 'data_tfrecord-00000-of-00001.gz'), 'GZIP') as w:
-    for embedding, env in clips:
-      w.write(serialize(embedding, env))
-    w.write(serialize(clips[0][0]))  # no environment
-  x, y = reference_lib.read_pooled(str(tmp_path), 'train')
-  assert list(y) == [env for _, env in clips]
-  expected = [features.dequantize(e.astype(np.float32)).mean(axis=0) for e, _ in clips]
-  np.testing.assert_allclose(x, expected, atol=1e-5)  # clips of 7, 10 and 12 frames
-  with pytest.raises(FileNotFoundError):
-    reference_lib.read_pooled(str(tmp_path), 'eval')
-
-
-def test_reference_separates_synthetic_clusters():
-  rng = np.random.default_rng(0)
-  centres = rng.normal(0, 3, (3, 8))
-  y = np.arange(150) % 3
-  x = centres[y] + rng.normal(0, 0.5, (150, 8))
-  scores = reference_lib.fit_reference(x[:90], y[:90], x[90:], y[90:], num_classes=4)
-  assert scores.accuracy > 0.95 and scores.macro_f1 > 0.95
-  assert scores.confusion.shape == (4, 4) and scores.confusion.sum() == 60
-  assert math.isnan(scores.per_class[3, 2])  # class 3: no clips, never predicted
-  with pytest.raises(ValueError):
-    reference_lib.fit_reference(x[:5], np.zeros(5, int), x, y, 3)
+def test_reference_scores_come_from_the_reference_components_confusion():
+  result = ReferenceResult(accuracy=0.7, macro_f1=0.6, majority_rate=0.5, majority_class=0,
+                           train_clips=100, eval_clips=10, c=0.1,
+                           confusion=[[5, 0, 0], [1, 2, 0], [2, 0, 0]])
+  scores = reference_lib.reference_scores(result)
+  assert scores.accuracy == pytest.approx(0.7)
+  np.testing.assert_array_equal(scores.confusion, result.confusion)
+  assert math.isnan(scores.per_class[2, 1])  # class 2 is never predicted: no precision
 
 
 def test_scores_from_confusion_match_scikit_learn():
@@ -149,6 +117,11 @@ def test_results_table_lists_every_approach_reference_deltas_and_missing_ones():
   assert 'Approach 2 (cnn1d) does not beat the reference: accuracy -0.325' in text
   assert 'Approach 3 (cnn1d_150k) beats the reference on accuracy only: accuracy +0.075' in text
   assert 'missing' in markdown.results_table(results, None, (None, None)).splitlines()[-1]
+  results[1].gate_reason = 'not pushed: accuracy 0.500, reference 0.825, majority class 0.750'
+  line = markdown.reference_lines(results, reference)[1]
+  assert line.startswith('- Approach 2 (cnn1d) does not beat the reference: accuracy -0.325')
+  assert line.endswith('. Quality gate: not pushed: accuracy 0.500, reference 0.825, '
+                       'majority class 0.750.')
 
 
 def test_per_class_tables_give_one_column_per_model():
@@ -194,7 +167,7 @@ def test_write_report_on_an_empty_run_lists_everything_as_missing(tmp_path):
   assert path.name == report.REPORT_FILE
   for approach in approaches.APPROACHES:
     assert f'- {approach.title.split(":")[0]} ({approach.name}): missing' in text
-  assert "balanced set's ExampleGen did not run" in text
+  assert "balanced set's Reference component did not run" in text
   assert 'no ranking to compare' in text
   assert sorted(p.name for p in path.parent.iterdir()) == [report.REPORT_FILE]
 
