@@ -30,7 +30,6 @@ def _transform_graph(work: Path, num_classes: int, clips: int = 90) -> str:
   import tensorflow as tf
   from tensorflow.core.example import example_pb2
   import envsound.schemas
-  from envsound.audioset.sample_model import quantize
   from envsound.components import local_transform
   from envsound.core.records import encode_clip
   out = work / 'transform'
@@ -45,7 +44,7 @@ def _transform_graph(work: Path, num_classes: int, clips: int = 90) -> str:
   with tf.io.TFRecordWriter(str(path)) as writer:
     for i in range(clips):
       env = i % num_classes
-      frames = quantize(means[env] + rng.normal(0, 0.5, [(7, 10, 12)[i % 3],
+      frames = features.quantize(means[env] + rng.normal(0, 0.5, [(7, 10, 12)[i % 3],
                                                          features.EMBEDDING_DIM]))
       example = example_pb2.SequenceExample.FromString(
           encode_clip(f'v{i:05d}', 0.0, 10.0, [1], frames))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from benchlib.memory import TreeMemory
-from envsound.core import approaches
+from envsound.core import approaches, features, records
 from envsound.pipeline import beam_args
 from envsound.report import runs
 
@@ -61,11 +61,10 @@ def tf_data_read(files: List[str]) -> Dict[str, float]:
   """Clips per second of a bare batched tf.data parse of ``files``."""
   # pylint: disable=import-outside-toplevel
   import tensorflow as tf
-  context = {'video_id': tf.io.FixedLenFeature([], tf.string),
-             'labels': tf.io.VarLenFeature(tf.int64)}
-  sequence = {'audio_embedding': tf.io.FixedLenSequenceFeature([], tf.string)}
+  context, sequence = records.parse_spec(features.VIDEO_ID_KEY, features.LABELS_KEY)
   dataset = tf.data.TFRecordDataset(files).batch(512).map(
-      lambda raw: tf.io.parse_sequence_example(raw, context, sequence)[0]['video_id'])
+      lambda raw: tf.io.parse_sequence_example(raw, context, sequence)[0][
+          features.VIDEO_ID_KEY])
   times = []
   for _ in range(3):  # best of three: the read takes well under a second
     start = time.perf_counter()
