@@ -25,15 +25,9 @@ import tensorflow as tf
 
 from envsound.audioset import reader, sample
 from envsound.audioset.release import find_release
-from envsound.core import features
+from envsound.core import features, records
 
-_CONTEXT = {
-    features.VIDEO_ID_KEY: tf.io.FixedLenFeature([], tf.string),
-    features.START_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
-    features.END_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
-    features.LABELS_KEY: tf.io.VarLenFeature(tf.int64),
-}
-_SEQUENCE = {features.AUDIO_EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
+_CONTEXT, _SEQUENCE = records.parse_spec()  # the release's own spec, as the reader's
 
 
 def envsound_reader(files, num_classes):

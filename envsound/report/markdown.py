@@ -67,13 +67,17 @@ def results_table(results: Sequence[ApproachResult], reference: Optional[Scores]
 
 
 def reference_lines(results: Sequence[ApproachResult], reference: Optional[Scores]) -> List[str]:
-  """One line per approach: whether and by how much it beats the reference."""
+  """One line per approach: whether and by how much it beats the reference, and the gate's
+  decision (against its own training set's reference) when the gate ran."""
   lines = []
   for r in results:
     if r.scores is None:
       lines.append(f'- {label(r.approach)}: missing ({", ".join(r.missing)} did not run).')
       continue
+    gate = f' Quality gate: {r.gate_reason}.' if r.gate_reason else ''
     if reference is None:
+      if gate:
+        lines.append(f'- {label(r.approach)}.{gate}')
       continue
     acc = r.scores.accuracy - reference.accuracy
     f1 = r.scores.macro_f1 - reference.macro_f1
@@ -82,7 +86,7 @@ def reference_lines(results: Sequence[ApproachResult], reference: Optional[Score
                'beats the reference on macro-F1 only' if f1 > 0 else
                'does not beat the reference')
     lines.append(f'- {label(r.approach)} {verdict}: accuracy {acc:+.3f}, macro-F1 '
-                 f'{_delta(r.scores.macro_f1, reference.macro_f1)}.')
+                 f'{_delta(r.scores.macro_f1, reference.macro_f1)}.{gate}')
   return lines
 
 

@@ -1,6 +1,8 @@
-"""The reference in the report: the pipeline's own Reference artifact, read, not refitted."""
+"""The reference row of the report: the pipeline's own reference (its Reference component).
 
-from typing import Optional
+The report shows the scores the quality gate compared each model with, read from the
+Reference component's ``reference.json`` (``components.reference``), not a second fit.
+"""
 
 import numpy as np
 
@@ -8,20 +10,17 @@ from envsound.components import reference as reference_lib
 from envsound.report import scores as scores_lib
 
 REFERENCE_TITLE = 'Reference: logistic regression on pooled embeddings'
+
 DESCRIPTION = (
-    'The reference is what the quality gate compares each model against: a multinomial '
-    'logistic regression (scikit-learn, standardised inputs) on the mean and the standard '
-    'deviation of each clip\'s dequantised VGGish frames, its L2 strength chosen by '
-    f'{reference_lib.CV_FOLDS}-fold cross-validation on the training split, fitted per '
-    'training set by the pipeline\'s Reference component; this table shows the balanced '
-    'set\'s.')
+    'The reference is the one the quality gate compares every model with (the pipeline\'s '
+    'Reference component): a multinomial logistic regression (scikit-learn, standardised '
+    'inputs, L2 strength chosen by {folds}-fold cross-validation on the training split, at '
+    'most {max_clips:,} training clips) on the mean and standard deviation of each clip\'s '
+    'dequantised VGGish embeddings over its real frames, trained on the balanced set\'s '
+    'training split and scored on its validation split.'
+).format(folds=reference_lib.CV_FOLDS, max_clips=reference_lib.MAX_TRAIN_CLIPS)
 
 
-def read(artifact) -> Optional[reference_lib.ReferenceResult]:
-  """The ReferenceResult of a Reference artifact (None when there is none)."""
-  return None if artifact is None else reference_lib.ReferenceResult.read(artifact.uri)
-
-
-def scores_of(result: reference_lib.ReferenceResult) -> scores_lib.Scores:
-  """The reference's top-1 scores, from the confusion matrix it recorded."""
-  return scores_lib.scores_from_confusion(np.asarray(result.confusion))
+def reference_scores(result: reference_lib.ReferenceResult) -> scores_lib.Scores:
+  """Top-1 scores of the reference from its validation confusion matrix."""
+  return scores_lib.scores_from_confusion(np.asarray(result.confusion, np.int64))

@@ -2,8 +2,9 @@
 
 :func:`open_store` opens a run's SQLite store read-only; :func:`latest_by_component` picks
 each component's latest artifact of a type; :func:`collect` gathers every approach's latest
-ExampleGen counts, Trainer history, Evaluator scores and blessing, and Pusher result;
-:func:`execution_spans` gives each component's start and end.
+ExampleGen counts, Trainer history, Evaluator scores, quality-gate decision and Pusher
+result, and each training set's reference; :func:`execution_spans` gives each
+component's start and end.
 """
 
 import dataclasses
@@ -12,7 +13,8 @@ import os
 from typing import Dict, List, Optional, Tuple
 
 from envsound.components import audioset_example_gen as example_gen_lib
-from envsound.components import training
+from envsound.components import quality_gate, training
+from envsound.components import reference as reference_lib
 from envsound.core import approaches as approaches_lib
 from envsound.core.errors import EnvsoundError
 from envsound.report import scores as scores_lib
@@ -29,8 +31,8 @@ class ApproachResult:
   history: Optional[dict] = None
   model_run: Optional[str] = None
   blessed: Optional[bool] = None
-  gate_reason: Optional[str] = None  # the quality gate's decision, in words
   pushed: Optional[str] = None  # pushed version, '' when not pushed
+  gate_reason: Optional[str] = None  # the quality gate's decision in words
   missing: List[str] = dataclasses.field(default_factory=list)
 
   @property
@@ -44,7 +46,7 @@ class RunRecord:
   results: List[ApproachResult]
   examples: Dict[str, object]  # training set -> ExampleGen Examples artifact
   settings: Dict[str, dict]    # training set -> ExampleGen settings
-  references: Dict[str, object] = dataclasses.field(default_factory=dict)  # -> Reference
+  references: Dict[str, reference_lib.ReferenceResult]  # training set -> its reference
 
 
 def open_store(metadata_path: str):
@@ -142,15 +144,16 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
   store = open_store(metadata_path)
   latest = {t: latest_by_component(store, t, pipeline_root) for t in (
       'Examples', 'Model', 'ModelRun', 'ModelEvaluation', 'ModelBlessing', 'PushedModel',
-      'EnvsoundReference')}
-  examples, settings = {}, {}
+      quality_gate.Reference.TYPE_NAME)}
+  examples, settings, references = {}, {}, {}
   for training_set in approaches_lib.TRAINING_SETS:
     artifact = latest['Examples'].get(f'ExampleGen_{training_set}')
     if artifact is not None:
       examples[training_set] = artifact
       settings[training_set] = _example_gen_settings(store, artifact)
-  references = {s: a for s in approaches_lib.TRAINING_SETS
-                if (a := latest['EnvsoundReference'].get(f'Reference_{s}')) is not None}
+    reference = latest[quality_gate.Reference.TYPE_NAME].get(f'Reference_{training_set}')
+    if reference is not None:
+      references[training_set] = reference_lib.ReferenceResult.read(reference.uri)
   results = []
   for approach in approaches_lib.APPROACHES:
     result = ApproachResult(approach)
@@ -175,13 +178,12 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
     result.scores = tfma_results.scores_from_eval_result(
         tfma_results.load_candidate_result(evaluation.uri), num_classes)
     gate = latest['ModelBlessing'].get(f'QualityGate_{approach.name}')
-    if gate is None or custom_property(gate, 'current_model_id') != model.id:
-      result.missing.append(f'QualityGate_{approach.name}')
-      continue
-    result.blessed = bool(custom_property(gate, 'blessed', 0))
-    result.gate_reason = custom_property(gate, 'reason')
+    if gate is not None and custom_property(gate, 'current_model_id') == model.id:
+      blessing = gate  # what the Pusher obeys
+      result.gate_reason = custom_property(gate, quality_gate.REASON_KEY)
+    result.blessed = bool(custom_property(blessing, quality_gate.BLESSED_KEY, 0))
     pushed = latest['PushedModel'].get(f'Pusher_{approach.name}')
-    if pushed is None or pushed.id < gate.id:
+    if pushed is None or pushed.id < blessing.id:
       result.missing.append(f'Pusher_{approach.name}')
     else:
       result.pushed = (custom_property(pushed, 'pushed_version', '')

@@ -1,10 +1,10 @@
 """Writes a pipeline run's results report: ``report.md`` and its PNG plots, atomically.
 
 :func:`write_report` reads ML Metadata for the latest artifacts of each approach's components
-and the references the pipeline fitted, and writes the research project's Results
-table on the data actually used, the ranking, per-environment metrics, confusion matrices and
-training curves into one folder. An approach whose components did not run is listed as
-missing.
+and of the balanced set's reference, and writes the research project's Results table on the
+data actually used, the quality gate's decisions, the ranking, per-environment metrics,
+confusion matrices and training curves into one folder. An approach whose components did not
+run is listed as missing.
 """
 
 import pathlib
@@ -24,10 +24,9 @@ def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: 
            class_names: Sequence[str], pipeline_root: str) -> str:
   """The report's markdown text (plots are referred to by file name)."""
   results = record.results
-  balanced = record.examples.get(approaches_lib.BALANCED)
-  ref_clips = ((runs.custom_property(balanced, 'clips_train_kept'),
-                runs.custom_property(balanced, 'clips_eval_kept'))
-               if balanced is not None else (None, None))
+  balanced = record.references.get(approaches_lib.BALANCED)
+  ref_clips = ((balanced.train_clips, balanced.eval_clips) if balanced is not None
+               else (None, None))
   data_roots = sorted({str(s['input_base']) for s in record.settings.values()
                        if s.get('input_base')})
   big = record.examples.get(approaches_lib.WITH_UNBALANCED)
@@ -48,12 +47,6 @@ def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: 
       markdown.results_table(results, reference, ref_clips), '',
       reference_lib.DESCRIPTION + (f' {reference_note}' if reference_note else ''), '',
       *markdown.reference_lines(results, reference), '',
-      '## Quality gate', '',
-      'A model is pushed only if its validation accuracy beats its own training set\'s '
-      'reference and majority class and does not fall below the last model of its approach '
-      'the gate blessed (`--min-accuracy` replaces the comparison).', '',
-      *[f'- {r.approach.title}: {r.gate_reason or "the gate did not run"}.' for r in results],
-      '',
       '## Ranking', '',
       ranking.ranking_text(results, class_names, big_settings.get('max_train_clips'), capped), '',
       '## Per-environment metrics', '']
@@ -106,11 +99,12 @@ def write_report(pipeline_root: str, metadata_path: str, out_dir) -> pathlib.Pat
   if trained and trained.get('class_names'):
     class_names = list(trained['class_names'])
   reference, note = None, ''
-  balanced = reference_lib.read(record.references.get(approaches_lib.BALANCED))
+  balanced = record.references.get(approaches_lib.BALANCED)
   if balanced is None:
     note = 'It is missing: the balanced set\'s Reference component did not run.'
   else:
-    reference = reference_lib.scores_of(balanced)
+    reference = reference_lib.reference_scores(balanced)
+    note = f'Cross-validation chose C = {balanced.c:g}.'
   with atomic_dir(out_dir, overwrite=True) as tmp:
     for r in record.results:
       if r.scores is not None:

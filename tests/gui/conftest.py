@@ -6,53 +6,31 @@ them, so a broken CI image cannot pass by skipping.
 
 import csv
 import os
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.support import display
 
 ENVIRONMENTS = ('urban traffic', 'rail', 'nature', 'speech')
 REFERENCE_PER_CLASS = 30
 NEW_CLIPS = 24
 
 
-def _free_display() -> int:
-  for n in range(91, 200):
-    if not (os.path.exists(f'/tmp/.X{n}-lock') or os.path.exists(f'/tmp/.X11-unix/X{n}')):
-      return n
-  raise RuntimeError('no free X display number')
-
-
 @pytest.fixture(scope='session')
 def xvfb_display():
   """Starts Xvfb on a free display and points DISPLAY at it for the session."""
-  binary = shutil.which('Xvfb')
-  if binary is None:
-    message = 'Xvfb is not installed (apt-get install xvfb)'
+  try:
+    with display.xvfb() as name, pytest.MonkeyPatch.context() as patch:
+      patch.setenv('DISPLAY', name)
+      yield name
+  except display.XvfbMissing as e:
     if os.environ.get('CI') == 'true':
-      pytest.fail(message + ': the GUI tests must run in CI')
-    pytest.skip(message)
-  number = _free_display()
-  process = subprocess.Popen([binary, f':{number}', '-screen', '0', '1400x900x24',
-                              '-nolisten', 'tcp'], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-  deadline = time.monotonic() + 20
-  while not os.path.exists(f'/tmp/.X11-unix/X{number}'):
-    if process.poll() is not None or time.monotonic() > deadline:
-      pytest.fail(f'Xvfb :{number} did not start')
-    time.sleep(0.05)
-  old = os.environ.get('DISPLAY')
-  os.environ['DISPLAY'] = f':{number}'
-  yield f':{number}'
-  process.terminate()
-  process.wait(10)
-  if old is None:
-    os.environ.pop('DISPLAY', None)
-  else:
-    os.environ['DISPLAY'] = old
+      pytest.fail(f'{e}: the GUI tests must run in CI')
+    pytest.skip(str(e))
+  except RuntimeError as e:
+    pytest.fail(str(e))
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,9 @@ import pathlib
 
 import pytest
 from tfx.components.pusher import executor as tfx_pusher
-from tfx.proto import pusher_pb2
-from tfx.types import standard_artifacts, standard_component_specs as specs
-from tfx.utils import proto_utils
 
 from envsound.components import atomic_pusher
+from tests.support import pusher
 
 
 def _push(tmp_path: pathlib.Path, base: pathlib.Path, weights: bytes = b'index'):
@@ -17,20 +15,7 @@ def _push(tmp_path: pathlib.Path, base: pathlib.Path, weights: bytes = b'index')
   (serving / 'variables').mkdir(parents=True, exist_ok=True)
   (serving / 'variables' / 'variables.index').write_bytes(weights)
   (serving / 'saved_model.pb').write_bytes(b'graph')
-  model = standard_artifacts.Model()
-  model.uri = str(model_dir)
-  blessing = standard_artifacts.ModelBlessing()
-  blessing.uri = str(tmp_path / 'blessing')
-  blessing.set_int_custom_property('blessed', 1)
-  pushed = standard_artifacts.PushedModel()
-  pushed.uri = str(tmp_path / 'pushed')
-  destination = pusher_pb2.PushDestination(
-      filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=str(base)))
-  atomic_pusher.Executor().Do(
-      {specs.MODEL_KEY: [model], specs.MODEL_BLESSING_KEY: [blessing]},
-      {specs.PUSHED_MODEL_KEY: [pushed]},
-      {specs.PUSH_DESTINATION_KEY: proto_utils.proto_to_json(destination)})
-  return pushed
+  return pusher.push(model_dir, base, tmp_path)
 
 
 def _versions(base: pathlib.Path):

@@ -1,22 +1,21 @@
-"""The results report's parts: scores, tables, plots, ranking text."""
+"""The results report's parts: reference model, scores, tables, plots, ranking text."""
 
 import collections
 import math
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from sklearn import metrics
 
-from envsound.core import approaches, features
+from envsound.core import approaches
 
 from envsound import report
+from envsound.components.reference import ReferenceResult
 from envsound.report import markdown, plots, ranking, runs, tfma_results
 from envsound.report import reference as reference_lib
 from envsound.report import scores as scores_lib
-from tests.components.conftest import make_clips, serialize
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 NAMES = ('rail', 'nature', 'speech_crowd')
@@ -42,6 +41,16 @@ def _result(name, accuracy=None, train_clips=100, eval_clips=400, epochs=3, **kw
   result.history = {'history': {'loss': [1.0] * epochs,
                                 'val_accuracy': [0.2] + [0.1] * (epochs - 1)}}
   return result
+
+
+def test_reference_scores_come_from_the_reference_components_confusion():
+  result = ReferenceResult(accuracy=0.7, macro_f1=0.6, majority_rate=0.5, majority_class=0,
+                           train_clips=100, eval_clips=10, c=0.1,
+                           confusion=[[5, 0, 0], [1, 2, 0], [2, 0, 0]])
+  scores = reference_lib.reference_scores(result)
+  assert scores.accuracy == pytest.approx(0.7)
+  np.testing.assert_array_equal(scores.confusion, result.confusion)
+  assert math.isnan(scores.per_class[2, 1])  # class 2 is never predicted: no precision
 
 
 def test_scores_from_confusion_match_scikit_learn():
@@ -108,6 +117,11 @@ def test_results_table_lists_every_approach_reference_deltas_and_missing_ones():
   assert 'Approach 2 (cnn1d) does not beat the reference: accuracy -0.325' in text
   assert 'Approach 3 (cnn1d_150k) beats the reference on accuracy only: accuracy +0.075' in text
   assert 'missing' in markdown.results_table(results, None, (None, None)).splitlines()[-1]
+  results[1].gate_reason = 'not pushed: accuracy 0.500, reference 0.825, majority class 0.750'
+  line = markdown.reference_lines(results, reference)[1]
+  assert line.startswith('- Approach 2 (cnn1d) does not beat the reference: accuracy -0.325')
+  assert line.endswith('. Quality gate: not pushed: accuracy 0.500, reference 0.825, '
+                       'majority class 0.750.')
 
 
 def test_per_class_tables_give_one_column_per_model():
@@ -154,7 +168,6 @@ def test_write_report_on_an_empty_run_lists_everything_as_missing(tmp_path):
   for approach in approaches.APPROACHES:
     assert f'- {approach.title.split(":")[0]} ({approach.name}): missing' in text
   assert "balanced set's Reference component did not run" in text
-  assert 'the gate did not run' in text
   assert 'no ranking to compare' in text
   assert sorted(p.name for p in path.parent.iterdir()) == [report.REPORT_FILE]
 
