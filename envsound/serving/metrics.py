@@ -77,16 +77,26 @@ class PrometheusMetrics(Metrics):
                           ('model_name', 'model_path', 'status'), **kw)
     self._unloads = Counter(_SERVING + 'model_unload_count', 'Versions unloaded.',
                             ('model_name',), **kw)
+    self._children = {}
+
+  def _child(self, metric, *labels):
+    """``metric.labels(*labels)``, remembered: the lookup costs more than the update."""
+    key = (metric, labels)
+    child = self._children.get(key)
+    if child is None:
+      child = self._children[key] = metric.labels(*labels)
+    return child
 
   def request(self, model, version, api, entrypoint, status, seconds):
-    self._requests.labels(model, version, api, entrypoint, status).inc()
-    self._latency.labels(model, version, api, entrypoint).observe(seconds * 1e6)
+    self._child(self._requests, model, version, api, entrypoint, status).inc()
+    self._child(self._latency, model, version, api, entrypoint).observe(seconds * 1e6)
 
   def batch(self, labels, request_rows, rows, padded_rows):
+    sizes = self._child(self._input, *labels)
     for n in request_rows:
-      self._input.labels(*labels).observe(n)
-    self._processed.labels(*labels).observe(padded_rows)
-    self._padding.labels(*labels).observe(padded_rows - rows)
+      sizes.observe(n)
+    self._child(self._processed, *labels).observe(padded_rows)
+    self._child(self._padding, *labels).observe(padded_rows - rows)
 
   def track_queue(self, labels, queued_rows):
     self._queue.labels(*labels).set_function(queued_rows)

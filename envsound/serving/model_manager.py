@@ -5,6 +5,9 @@ availability-preserving policy: a version folder counts once its ``saved_model.p
 new aspired versions load (and warm up) before old ones unload, so requests never find a
 model without a servable version; a version that fails to load is reported END with its
 error and is not retried until its ``saved_model.pb`` changes, and the others keep serving.
+
+Loading (polling, policies, failures) and lookups (versions, labels, status) share one lock
+over one table of versions, so they stay in one class, a little over 250 lines.
 """
 
 import dataclasses

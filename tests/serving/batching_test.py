@@ -2,7 +2,6 @@
 gives each client of a real exported model exactly its own values."""
 
 import threading
-import time
 from concurrent import futures
 
 import grpc
@@ -12,6 +11,7 @@ import pytest
 from envsound.core import features
 from envsound.serving import batching, server_errors, servable
 from envsound.serving.model_config import BatchingOptions
+from tests.support.deadline import wait_for
 
 
 class _Model:
@@ -71,8 +71,7 @@ def test_full_queue_answers_unavailable():
     running = pool.submit(scheduler.submit, _rows(1, 2))  # taken by the batch thread, held
     assert model.entered.wait(10)
     queued = pool.submit(scheduler.submit, _rows(2, 2))  # fills the queue (1 batch of 2)
-    while scheduler.queued_rows < 2:
-      time.sleep(0.01)
+    wait_for(lambda: scheduler.queued_rows >= 2, 30, 'the second request queued')
     with pytest.raises(server_errors.ServingError, match='full') as error:
       scheduler.submit(_rows(3))
     assert error.value.code == grpc.StatusCode.UNAVAILABLE

@@ -6,11 +6,12 @@ import grpc
 import pytest
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
+from envsound.serving import options
 from tests.support.server import local_server
 from tests.support.tiny_model import export_serving_dir
 
 CLASSES = ('rail', 'birds', 'music')
-BATCHING_FILE = Path(__file__).resolve().parents[2] / 'envsound/serving/config/batching_parameters.pbtxt'
+BATCHING_FILE = options.BATCHING_PARAMETERS_FILE
 MAX_MESSAGE_BYTES = 1 << 20
 
 

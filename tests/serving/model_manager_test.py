@@ -12,16 +12,13 @@ from envsound.core import features
 from envsound.core.errors import EnvsoundError
 from envsound.serving import model_config, server_errors
 from envsound.serving.model_manager import ModelManager, State
-from tests.support.tiny_model import export_tiny_model
-
-CLASSES = ('a', 'b')
+from tests.serving.conftest import CLASSES
 
 
-@pytest.fixture(scope='module')
-def exported(tmp_path_factory):
-  """Two exported versions to copy from (exporting is the slow part)."""
-  root = tmp_path_factory.mktemp('exports')
-  return {v: export_tiny_model(root, v, CLASSES, seed=v) for v in (1, 2)}
+@pytest.fixture(scope='session')
+def exported(serving_dir):
+  """Two exported versions to copy from: the session's tiny cnn1d_balanced exports."""
+  return {v: serving_dir / 'cnn1d_balanced' / str(v) for v in (1, 2)}
 
 
 def _config(text):

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Iterator, Optional, Sequence, Tuple
 import grpc
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
+from tests.support.deadline import wait_for
 from tests.support.ports import HOST, free_port
 
 # The old name, still imported by tests outside tests/serving's server tests.
@@ -48,41 +48,40 @@ class RunningServer:
     return self.log_path.read_text(errors='replace')
 
 
+def _exited(process: subprocess.Popen) -> None:
+  if process.poll() is not None:
+    raise RuntimeError(f'envsound serve exited with {process.returncode}')
+
+
 def wait_until_serving(target: str, probe_model: str, process: subprocess.Popen,
                        timeout_s: float) -> None:
   """Polls GetModelStatus until the server answers anything (OK or NOT_FOUND)."""
-  deadline = time.monotonic() + timeout_s
   with grpc.insecure_channel(target) as channel:
     stub = model_service_pb2_grpc.ModelServiceStub(channel)
     request = get_model_status_pb2.GetModelStatusRequest()
     request.model_spec.name = probe_model
-    while time.monotonic() < deadline:
-      if process.poll() is not None:
-        raise RuntimeError(f'envsound serve exited with {process.returncode}')
+    def answers() -> bool:
+      _exited(process)
       try:
         stub.GetModelStatus(request, timeout=2)
-        return
+        return True
       except grpc.RpcError as e:
-        if e.code() == grpc.StatusCode.NOT_FOUND:
-          return
-      time.sleep(0.2)
-  raise TimeoutError(f'envsound serve did not answer on {target} within {timeout_s:.0f} s')
+        return e.code() == grpc.StatusCode.NOT_FOUND
+    wait_for(answers, timeout_s, f'envsound serve answering gRPC on {target}', 0.2)
 
 
 def wait_until_rest(url: str, process: subprocess.Popen, timeout_s: float) -> None:
   """Polls the REST port until it answers any HTTP status."""
-  deadline = time.monotonic() + timeout_s
-  while time.monotonic() < deadline:
-    if process.poll() is not None:
-      raise RuntimeError(f'envsound serve exited with {process.returncode}')
+  def answers() -> bool:
+    _exited(process)
     try:
       urllib.request.urlopen(url, timeout=2).close()
-      return
+      return True
     except urllib.error.HTTPError:
-      return
+      return True
     except OSError:
-      time.sleep(0.2)
-  raise TimeoutError(f'envsound serve REST did not answer on {url}')
+      return False
+  wait_for(answers, timeout_s, f'envsound serve answering REST on {url}', 0.2)
 
 
 def stop_server(process: subprocess.Popen, timeout_s: float = 15) -> int:
