@@ -49,6 +49,13 @@ def register(subparsers) -> None:
   demo.add_argument('--seed', type=int, default=0, help='seed (default: %(default)s)')
   demo.set_defaults(func=_demo_checkpoint)
 
+  recordings = sub.add_parser(
+      'demo-audio', help='write a few short recordings (tones, noise; speech with espeak-ng)',
+      description='Writes 3 s recordings made locally at 8 to 48 kHz (one stereo), and '
+                  'speech when espeak-ng is installed, for the demo.')
+  recordings.add_argument('--out', type=Path, required=True, help='folder to write them into')
+  recordings.set_defaults(func=_demo_audio)
+
   embed = subparsers.add_parser(
       'embed', help='audio files -> AudioSet-style .npy embeddings with a VGGish SavedModel',
       description='Embeds audio files (wav, flac, ogg, ... any rate, stereo mixed down, '
@@ -81,6 +88,13 @@ def _demo_checkpoint(args: argparse.Namespace) -> int:
   ckpt, pca = demo_files.write_demo_files(args.out, seed=args.seed)
   print(f'Wrote {ckpt} and {pca}')
   print(f'WARNING: {demo_files.WARNING}')
+  return 0
+
+
+def _demo_audio(args: argparse.Namespace) -> int:
+  from envsound.vggish import demo_audio  # pylint: disable=import-outside-toplevel
+  paths = demo_audio.write_recordings(args.out)
+  print(f'Wrote {len(paths)} recordings to {args.out}: {", ".join(p.name for p in paths)}')
   return 0
 
 
