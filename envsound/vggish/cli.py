@@ -38,7 +38,7 @@ def register(subparsers) -> None:
   export.add_argument('--version', type=int,
                       help='version number (default: Unix time, above any existing version)')
   export.add_argument('--fc2-relu', action='store_true',
-                      help='apply ReLU after fc2, as revisions of Google\'s code before 2020 did')
+                      help='apply ReLU after fc2, as earlier revisions of Google\'s code did')
   export.set_defaults(func=_export)
 
   demo = sub.add_parser(
