@@ -2,14 +2,17 @@
 
 Each stage is an ordinary ``envsound`` command, printed before it runs, so a user can rerun
 or change any of them by hand: generate a sample AudioSet release, inspect it, export .npy
-clips (the desktop client's reference set), run the TFX pipeline (report at the end) and
-serve the pushed models until Ctrl-C.
+clips (the desktop client's reference set), run the TFX pipeline (report at the end), embed
+a few recordings made here with a random-weight VGGish, serve the pushed models, classify
+the recordings with them, and serve until Ctrl-C.
 """
 
 import argparse
 import shlex
 from pathlib import Path
 from typing import List, Sequence
+
+from envsound.vggish import demo_audio
 
 DEFAULT_WORKDIR = Path('runs/demo')
 DEFAULT_CLIPS = 20_000
@@ -56,6 +59,7 @@ def stages(args: argparse.Namespace) -> List[List[str]]:
   if args.epochs is not None:
     pipeline += ['--epochs', str(args.epochs)]
   commands.append(pipeline)
+  commands += demo_audio.stages(args.workdir)
   return commands
 
 
@@ -86,6 +90,21 @@ def usage_text(server, models: Sequence[str] = ()) -> str:
   return '\n'.join(lines)
 
 
+def _classify_recordings(args: argparse.Namespace, server) -> None:
+  """Classifies the demo's own recordings with the first served model."""
+  # pylint: disable=import-outside-toplevel
+  from envsound import cli
+  from envsound.vggish.demo_files import WARNING
+  models = server.manager.model_names()
+  if not models:
+    return
+  argv = demo_audio.predict_command(args.workdir, f'{server.options.host}:{server.grpc_port}',
+                                    models[0])
+  print(f'\n$ envsound {shlex.join(argv)}', flush=True)
+  cli.main(argv)
+  print(f'Recordings embedded with a random-weight VGGish. {WARNING}', flush=True)
+
+
 def serve_pushed_models(args: argparse.Namespace) -> int:
   """Serves every model the Pusher wrote until Ctrl-C or SIGTERM.
 
@@ -103,6 +122,7 @@ def serve_pushed_models(args: argparse.Namespace) -> int:
   server = local_server.ModelServer(options.ServerOptions.from_args(parser.parse_args(argv[1:])))
   with signals.stopped_on_interrupt(server):
     server.start()
+    _classify_recordings(args, server)
     print(usage_text(server), flush=True)
     server.wait()
   return 0

@@ -38,7 +38,7 @@ def register(subparsers) -> None:
   export.add_argument('--version', type=int,
                       help='version number (default: Unix time, above any existing version)')
   export.add_argument('--fc2-relu', action='store_true',
-                      help='apply ReLU after fc2, as revisions of Google\'s code before 2020 did')
+                      help='apply ReLU after fc2, as earlier revisions of Google\'s code did')
   export.set_defaults(func=_export)
 
   demo = sub.add_parser(
@@ -48,6 +48,13 @@ def register(subparsers) -> None:
   demo.add_argument('--out', type=Path, required=True, help='folder to write them into')
   demo.add_argument('--seed', type=int, default=0, help='seed (default: %(default)s)')
   demo.set_defaults(func=_demo_checkpoint)
+
+  recordings = sub.add_parser(
+      'demo-audio', help='write a few short recordings (tones, noise; speech with espeak-ng)',
+      description='Writes 3 s recordings made locally at 8 to 48 kHz (one stereo), and '
+                  'speech when espeak-ng is installed, for the demo.')
+  recordings.add_argument('--out', type=Path, required=True, help='folder to write them into')
+  recordings.set_defaults(func=_demo_audio)
 
   embed = subparsers.add_parser(
       'embed', help='audio files -> AudioSet-style .npy embeddings with a VGGish SavedModel',
@@ -81,6 +88,13 @@ def _demo_checkpoint(args: argparse.Namespace) -> int:
   ckpt, pca = demo_files.write_demo_files(args.out, seed=args.seed)
   print(f'Wrote {ckpt} and {pca}')
   print(f'WARNING: {demo_files.WARNING}')
+  return 0
+
+
+def _demo_audio(args: argparse.Namespace) -> int:
+  from envsound.vggish import demo_audio  # pylint: disable=import-outside-toplevel
+  paths = demo_audio.write_recordings(args.out)
+  print(f'Wrote {len(paths)} recordings to {args.out}: {", ".join(p.name for p in paths)}')
   return 0
 
 

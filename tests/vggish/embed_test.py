@@ -110,3 +110,13 @@ def test_equal_length_waveforms_share_calls_and_match_one_by_one(embedder, monke
   for got, want in zip(together, one_by_one):
     np.testing.assert_array_equal(got, want)
   assert [len(f) for f in together] == [2, 2, 1, 2, 4, 0]
+
+
+def test_the_demo_recordings_all_embed(tmp_path, model_dir):
+  from envsound.vggish import demo_audio  # pylint: disable=import-outside-toplevel
+  paths = demo_audio.write_recordings(tmp_path / 'rec')
+  assert len(paths) >= 5
+  summary = embed.embed_files(model_dir, [tmp_path / 'rec'], tmp_path / 'out')
+  assert not summary.errors and len(summary.written) == len(paths)
+  assert all(np.load(tmp_path / 'out' / n).shape == (3, 128) for n in summary.written
+             if 'espeak' not in n)

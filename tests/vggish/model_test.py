@@ -105,3 +105,13 @@ def test_next_version_is_above_existing_ones(tmp_path):
   (tmp_path / '.staging').mkdir()
   assert export.next_version(tmp_path) == 100000000000
   assert export.next_version(tmp_path / 'absent') > 1_700_000_000
+
+
+def test_fc2_relu_option_matches_the_reference(weights):
+  from envsound.vggish import network  # pylint: disable=import-outside-toplevel
+  examples = reference.examples(waveform(1.0, seed=4)).astype(np.float32)
+  want = reference.network(weights, examples, fc2_relu=True)
+  got = network.VGGish(weights, fc2_relu=True)(tf.constant(examples)).numpy()
+  without = reference.network(weights, examples, fc2_relu=False)
+  assert (without < 0).any() and (got >= 0).all()
+  np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
