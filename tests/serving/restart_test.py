@@ -21,7 +21,7 @@ import pytest
 from envsound.core import features
 from envsound.serving import model_config
 from envsound.serving.client import Client
-from envsound.serving.errors import ModelNotFoundError
+from envsound.serving.client_errors import ModelNotFoundError
 from tests.serving.conftest import CLASSES
 from tests.support.server import (HOST, pick_unused_port, stop_server, wait_until_rest,
                                   wait_until_serving)
