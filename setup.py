@@ -1,10 +1,13 @@
 """envsound's build: setuptools (configured in pyproject.toml) plus one generated package.
 
-``build_py`` first writes ``envsound_wire/`` (TF Serving's message modules, generated without
-TensorFlow by scripts/wire_codegen.py) into the source tree, then builds as usual; editable
-installs find it there too. The folder is generated, never committed.
+``build_py`` first generates ``envsound_wire`` (TF Serving's message modules, without
+TensorFlow, by scripts/wire_codegen.py), then builds as usual. A wheel gets it from a
+temporary folder under build/; an editable install from ``envsound_wire/`` in the source tree
+(generated, ignored by git).
 """
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -20,10 +23,19 @@ class BuildPyWithWire(build_py):
   """build_py that generates the ``envsound_wire`` packages before copying packages."""
 
   def run(self):
-    generated = wire_codegen.generate(ROOT)
-    self.packages = sorted(set(self.packages or ()) | set(generated))
-    self.distribution.packages = sorted(set(self.distribution.packages or ()) | set(generated))
-    super().run()
+    relative = Path('.') if self.editable_mode else Path('build', f'wire-{os.getpid()}')
+    out = ROOT / relative
+    try:
+      generated = wire_codegen.generate(out)
+      if not self.editable_mode:  # setuptools takes package dirs relative to setup.py
+        self.package_dir = {**(self.package_dir or {}),
+                            wire_codegen.PACKAGE: (relative / wire_codegen.PACKAGE).as_posix()}
+      self.packages = sorted(set(self.packages or ()) | set(generated))
+      self.distribution.packages = sorted(set(self.distribution.packages or ()) | set(generated))
+      super().run()
+    finally:
+      if out != ROOT:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 setup(cmdclass={'build_py': BuildPyWithWire})

@@ -168,6 +168,7 @@ def generate(out_dir) -> list:
   from google.protobuf import descriptor_pb2  # pylint: disable=import-outside-toplevel
   from grpc_tools import protoc  # pylint: disable=import-outside-toplevel
   out_dir = Path(out_dir)
+  out_dir.mkdir(parents=True, exist_ok=True)
   descriptors = source_descriptors()
   names = _closure(descriptors, ROOTS)
   held = {f'{PACKAGE}/{n}' for n in names}
