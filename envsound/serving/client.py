@@ -63,7 +63,8 @@ class Client:
   Args:
     target: ``host:port`` of the gRPC endpoint.
     timeout_s: deadline of each call, retries included.
-    max_retries: extra attempts after an UNAVAILABLE answer (0 to MAX_RETRIES).
+    max_retries: extra attempts after an UNAVAILABLE answer; gRPC makes at most 5 attempts
+      of a call, so values above MAX_RETRIES (4) act as 4.
     backoff_s: the first back-off; doubles each retry (gRPC adds +-20% jitter). The channel
       also reconnects to a server that is down at this pace.
     max_message_bytes: the largest request sent; bigger batches are split.
@@ -79,9 +80,9 @@ class Client:
                max_batch_clips: int = DEFAULT_MAX_BATCH_CLIPS,
                model_names: Optional[Sequence[str]] = None,
                labels: Sequence[str] = DEFAULT_LABELS):
-    if not 0 <= max_retries <= MAX_RETRIES:
-      raise ValueError(f'max_retries must be in 0..{MAX_RETRIES} (gRPC makes at most '
-                       f'{MAX_RETRIES + 1} attempts), got {max_retries}')
+    if max_retries < 0:
+      raise ValueError(f'max_retries must be at least 0, got {max_retries}')
+    max_retries = min(max_retries, MAX_RETRIES)
     self.target = target
     self.timeout_s = timeout_s
     self.max_retries = max_retries
