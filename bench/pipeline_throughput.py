@@ -34,6 +34,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 # pylint: disable=wrong-import-position
 from envsound.core import approaches
 from envsound.pipeline import beam_args
+from envsound.report import runs
 
 DEFAULT_WORK = Path(tempfile.gettempdir()) / 'envsound-bench' / 'pipeline'
 TRAINING_SET = approaches.WITH_UNBALANCED  # bal_train + unbal_train, capped
@@ -61,23 +62,6 @@ def run_pipeline(data: str, root: str, mode: str, max_clips: str = '0') -> None:
       .sqlite_metadata_connection_config(metadata),
       beam_pipeline_args=beam_args.direct_args(mode))
   tfx.orchestration.LocalDagRunner().run(definition)
-
-
-def component_spans(metadata: str) -> Dict[str, Tuple[float, float]]:
-  """(start, end) epoch seconds of each execution, by component id, from ML Metadata."""
-  # pylint: disable=import-outside-toplevel
-  from ml_metadata import metadata_store
-  from ml_metadata.proto import metadata_store_pb2
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = metadata
-  store = metadata_store.MetadataStore(config)
-  seconds = {}
-  for execution in store.get_executions():
-    node = next((c.name.split('.')[-1] for c in store.get_contexts_by_execution(execution.id)
-                 if c.type == 'node'), execution.name)
-    seconds[node] = (execution.create_time_since_epoch / 1000,
-                     execution.last_update_time_since_epoch / 1000)
-  return seconds
 
 
 class TreeMemory:
@@ -162,7 +146,7 @@ def measured_run(data: Path, root: Path, mode: str, max_clips: int = 0) -> Dict[
   cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
   if code:
     sys.exit(f'pipeline run failed ({code}); see {log}')
-  spans = component_spans(str(root / 'metadata.sqlite'))
+  spans = runs.execution_spans(runs.open_store(str(root / 'metadata.sqlite')))
   run = {'wall_s': wall, 'peak_mib': memory.peak_mib(),  # CPU: the tree's waited processes
          'cpu_s': cpu.ru_utime + cpu.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime}
   for name in COMPONENTS:

@@ -1,1 +1,1 @@
-"""envsound envsound package."""
+"""envsound: recognise environments from AudioSet VGGish embeddings (layers: docs/architecture.md)."""

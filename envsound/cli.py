@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     'envsound.pipeline.cli',
     'envsound.serving.cli',
     'envsound.gui.cli',
+    'envsound.vggish.cli',
 )
 
 

@@ -9,7 +9,7 @@ serve the pushed models until Ctrl-C.
 import argparse
 import shlex
 from pathlib import Path
-from typing import List
+from typing import List, Sequence
 
 DEFAULT_WORKDIR = Path('runs/demo')
 DEFAULT_CLIPS = 20_000
@@ -60,28 +60,59 @@ def stages(args: argparse.Namespace) -> List[List[str]]:
 
 
 def serve_command(args: argparse.Namespace) -> List[str]:
-  """The ``envsound serve`` command equivalent to the demo's last stage."""
+  """The ``envsound serve`` command the demo's last stage runs (in this process)."""
+  from envsound.serving import options  # pylint: disable=import-outside-toplevel
   serving = paths(args.workdir)['serving']
   return ['serve', f'--port={args.port}', f'--rest_api_port={args.rest_port}',
           f'--model_config_file={serving / "models.config"}', '--enable_batching',
-          '--batching_parameters_file=serving/config/batching_parameters.pbtxt']
+          f'--batching_parameters_file={options.BATCHING_PARAMETERS_FILE}']
+
+
+def usage_text(server, models: Sequence[str] = ()) -> str:
+  """What to print once the server runs: how to query it and open the desktop client."""
+  host = server.options.host
+  models = list(models) or server.manager.model_names()
+  first = models[0] if models else 'MODEL'
+  lines = [f'Serving {", ".join(models)} (gRPC {host}:{server.grpc_port}'
+           + (f', REST {host}:{server.rest_port}' if server.rest_port else '') + ').',
+           'Query it:',
+           f'  envsound predict --server {host}:{server.grpc_port} --model {first} clip.npy']
+  if server.rest_port:
+    lines += [f'  curl http://{host}:{server.rest_port}/v1/models/{first}',
+              f'  curl http://{host}:{server.rest_port}/v1/models/{first}/metadata']
+  lines += ['Open the desktop client:',
+            f'  envsound gui --server {host}:{server.grpc_port} --model {first}',
+            'Press Ctrl-C to stop the server.']
+  return '\n'.join(lines)
+
+
+def serve_pushed_models(args: argparse.Namespace) -> int:
+  """Serves every model the Pusher wrote until Ctrl-C or SIGTERM.
+
+  Writes ``<serving dir>/models.config`` (absolute base paths, stable/canary labels) first,
+  so the same file can be handed to tensorflow_model_server.
+  """
+  # pylint: disable=import-outside-toplevel
+  from envsound.serving import local_server, model_config, options, signals
+  serving = paths(args.workdir)['serving']
+  model_config.write_model_config(serving, serving / 'models.config')
+  argv = serve_command(args)
+  print(f'\n$ envsound {shlex.join(argv)}', flush=True)
+  parser = argparse.ArgumentParser(prog='envsound serve')
+  options.add_server_flags(parser)
+  server = local_server.ModelServer(options.ServerOptions.from_args(parser.parse_args(argv[1:])))
+  with signals.stopped_on_interrupt(server):
+    server.start()
+    print(usage_text(server), flush=True)
+    server.wait()
+  return 0
 
 
 def run(args: argparse.Namespace) -> int:
-  # pylint: disable=import-outside-toplevel
-  from envsound import cli
+  from envsound import cli  # pylint: disable=import-outside-toplevel
   for argv in stages(args):
     print(f'\n$ envsound {shlex.join(argv)}', flush=True)
     status = cli.main(argv)
     if status:
       return status
-  if args.no_serve:
-    return 0
-  from envsound.serving import local_server
-  print(f'\n$ envsound {shlex.join(serve_command(args))}', flush=True)
-  server = local_server.serve_pushed_models(paths(args.workdir)['serving'], port=args.port,
-                                            rest_api_port=args.rest_port)
-  with local_server.stopped_on_interrupt(server):  # Ctrl-C or SIGTERM
-    print(local_server.usage_text(server), flush=True)
-    server.wait()
-  return 0
+  return 0 if args.no_serve else serve_pushed_models(args)

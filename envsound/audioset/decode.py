@@ -11,8 +11,9 @@ from typing import List, Optional
 
 import numpy as np
 
-from envsound.core.records import Clip
 from envsound.core import features
+from envsound.core import records as records_lib
+from envsound.core.records import Clip
 
 # Kinds of record-level problem.
 NOT_SEQUENCE_EXAMPLE = 'not_sequence_example'
@@ -71,6 +72,15 @@ def decode_record(record: bytes, num_classes: int) -> Clip:
   Raises:
     RecordError: the record breaks a rule (its ``kind`` is one of RECORD_KINDS).
   """
+  return check_example(parse_record(record), num_classes)
+
+
+def parse_record(record: bytes):
+  """Parses one serialized record as a ``tf.train.SequenceExample`` proto.
+
+  Raises:
+    RecordError: NOT_SEQUENCE_EXAMPLE when protobuf cannot parse it.
+  """
   from tensorflow.core.example import example_pb2  # pylint: disable=import-outside-toplevel
   example = example_pb2.SequenceExample()
   try:
@@ -78,6 +88,15 @@ def decode_record(record: bytes, num_classes: int) -> Clip:
   except Exception as e:  # pylint: disable=broad-except  (DecodeError differs by backend)
     raise RecordError(NOT_SEQUENCE_EXAMPLE,
                       f'not a SequenceExample ({e or "cannot parse"})') from None
+  return example
+
+
+def check_example(example, num_classes: int) -> Clip:
+  """Checks a parsed SequenceExample against the record rules; returns its Clip.
+
+  Raises:
+    RecordError: the record breaks a rule (its ``kind`` is one of RECORD_KINDS).
+  """
   ctx, lists = example.context.feature, example.feature_lists.feature_list
   if not lists and features.AUDIO_EMBEDDING_KEY in ctx:
     raise RecordError(NOT_SEQUENCE_EXAMPLE, f'not a SequenceExample: {features.AUDIO_EMBEDDING_KEY} '
@@ -112,13 +131,7 @@ def decode_record(record: bytes, num_classes: int) -> Clip:
 def _batch_parser():
   """A tf.function parsing a batch of records; ``ok`` is false if any frame is malformed."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  context = {
-      features.VIDEO_ID_KEY: tf.io.FixedLenFeature([], tf.string),
-      features.START_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
-      features.END_TIME_KEY: tf.io.FixedLenFeature([], tf.float32, default_value=math.nan),
-      features.LABELS_KEY: tf.io.RaggedFeature(tf.int64, row_splits_dtype=tf.int64),
-  }
-  sequence = {features.AUDIO_EMBEDDING_KEY: tf.io.RaggedFeature(tf.string, row_splits_dtype=tf.int64)}
+  context, sequence = records_lib.parse_spec()
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
   def parse(records):

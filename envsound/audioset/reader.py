@@ -62,6 +62,17 @@ class ReadSummary:
     return {k: seen[k] for k in PROBLEM_KINDS if seen[k]}
 
 
+def _size(path: str) -> int:
+  """Bytes in ``path``, a local path or a URI TensorFlow's file systems read (gs://)."""
+  if '://' not in path:
+    return os.path.getsize(path)
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  try:
+    return tf.io.gfile.stat(path).length
+  except tf.errors.OpError as e:
+    raise OSError(e.message) from None
+
+
 def _read_failure(error, offset: int):
   """(kind, reason) for a TFRecord read error at byte ``offset``."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -124,9 +135,9 @@ class _Reader:
     self.summary.files += 1
     path = self.files[k]
     try:
-      size = os.path.getsize(path)
+      size = _size(path)
     except OSError as e:
-      self.problem(path, None, UNREADABLE, f'cannot read ({e.strerror})')
+      self.problem(path, None, UNREADABLE, f'cannot read ({e.strerror or e})')
       return
     self.consumed(max(0, size - nbytes))
     if size == 0:
@@ -193,7 +204,7 @@ class _Reader:
     self.summary.files += 1
     kind, reason = _read_failure(failure, nbytes + read)
     try:
-      self.consumed(max(0, os.path.getsize(self.files[k]) - nbytes - read))
+      self.consumed(max(0, _size(self.files[k]) - nbytes - read))
     except OSError:
       pass
     self.problem(self.files[k], records + len(raws), kind, reason)

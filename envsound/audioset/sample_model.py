@@ -130,12 +130,6 @@ class ClipBatch:
 MAX_LABELS = 4  # up to 3 sounds plus one false label
 
 
-def quantize(x: np.ndarray) -> np.ndarray:
-  """VGGish post-processing: clip to [-2, 2], map linearly to 0..255, truncate to uint8."""
-  clipped = np.clip(x, features.QUANTIZE_MIN, features.QUANTIZE_MAX)
-  return ((clipped - features.QUANTIZE_MIN) / features.QUANTIZE_SCALE).astype(np.uint8)
-
-
 def _extra_sounds(world: World, rng: np.random.Generator, primary: np.ndarray) -> np.ndarray:
   """Classes of up to 2 co-occurring sounds per clip, -1 where none ([n, 2])."""
   p, n = world.params, len(primary)
@@ -199,4 +193,4 @@ def generate_batch(world: World, rng: np.random.Generator, primary: np.ndarray) 
       [np.ones((n, 1), bool), rng.random((n, 2)) >= p.unlabelled_rate], axis=1)
   false_label = np.where(rng.random(n) < p.false_label_rate,
                          rng.integers(0, world.num_classes, size=n), -1)
-  return ClipBatch(_label_matrix(sounds, labelled, false_label), quantize(signal), num_frames)
+  return ClipBatch(_label_matrix(sounds, labelled, false_label), features.quantize(signal), num_frames)

@@ -1,1 +1,1 @@
-"""envsound components package."""
+"""TFX components and trainer modules: ingestion, Transform, the approaches' Trainers, the pusher."""

@@ -23,6 +23,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 
 from envsound.components import ingestion
+from envsound.core import atomic
 from envsound.core.errors import EnvsoundError
 
 TRAIN, EVAL = 'train', 'eval'
@@ -130,8 +131,6 @@ def _write_json(counts: Dict[str, int], path: str) -> None:
   full = {f'{split}/{reason}': 0 for split in (TRAIN, EVAL)
           for reason in (ingestion.KEPT, *ingestion.DROP_REASONS)}
   full.update(counts)
-  tmp = f'{path}.tmp'
-  with tf.io.gfile.GFile(tmp, 'w') as f:
+  with atomic.atomic_file(path, 'w') as f:
     json.dump(full, f, indent=1, sort_keys=True)
-  tf.io.gfile.rename(tmp, path, overwrite=True)
 

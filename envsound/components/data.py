@@ -94,9 +94,3 @@ def class_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
   """Examples per class (labels outside ``[0, num_classes)`` are ignored)."""
   labels = labels[(labels >= 0) & (labels < num_classes)]
   return np.bincount(labels, minlength=num_classes)
-
-
-def mean_pool(embedding_xf: np.ndarray, mask: np.ndarray) -> np.ndarray:
-  """Masked mean over frames of flattened transformed embeddings: ``[n, EMBEDDING_DIM]``."""
-  frames = embedding_xf.reshape(-1, features.NUM_FRAMES, features.EMBEDDING_DIM)
-  return (frames * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1.0)

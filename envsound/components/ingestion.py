@@ -1,13 +1,14 @@
 """Beam transforms of envsound's ingestion: AudioSet clips -> labelled, capped training sets.
 
-Each clip is parsed, validated, given its environment (``features.ENVIRONMENT_KEY``, by the
-taxonomy in ``schemas/``) and re-serialised in AudioSet's SequenceExample layout. Clips are
-dropped, and counted by reason, when they are malformed, have no environment, come from a
-video of the validation split, or exceed their environment's cap.
+Each clip is read and checked by the data layer's reader, given its environment
+(``features.ENVIRONMENT_KEY``, by the taxonomy in ``envsound/schemas/``) and re-serialised
+in AudioSet's SequenceExample layout. Clips are dropped, and counted by reason, when they
+are malformed (one of the reader's problem kinds), have no environment, come from a video
+of the validation split, or exceed their environment's cap.
 """
 
-import fnmatch
 import hashlib
+import logging
 import os
 import tempfile
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -15,15 +16,15 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import apache_beam as beam
 import tensorflow as tf
 
+from envsound.audioset import decode, reader
+from envsound.core import features, records
 from envsound.core.caps import fair_caps
-from envsound.core import features
 
-MALFORMED = 'malformed'
 UNASSIGNED = 'unassigned'
 VIDEO_IN_EVAL = 'video_in_eval'
 OVER_CAP = 'over_cap'
 KEPT = 'kept'
-DROP_REASONS = (MALFORMED, UNASSIGNED, VIDEO_IN_EVAL, OVER_CAP)
+DROP_REASONS = (*reader.PROBLEM_KINDS, UNASSIGNED, VIDEO_IN_EVAL, OVER_CAP)
 _METRICS_NAMESPACE = 'envsound_ingestion'
 _DROPPED = 'dropped'
 
@@ -53,12 +54,20 @@ def thresholds(keys: Iterable[float], cap: int) -> float:
   return kept[-1] if kept else -1.0
 
 
-class _LabelClips(beam.DoFn):
-  """Parses serialized clips; emits (environment, key, video_id, clip) or a drop reason."""
+def _matching_files(source: Tuple[str, int]):
+  """(file, priority) for each file that a (glob, priority) source matches."""
+  pattern, priority = source
+  for match in beam.io.filesystems.FileSystems.match([pattern])[0].metadata_list:
+    yield match.path, priority
 
-  def __init__(self, class_csv: str, priorities: List[Tuple[str, int]], split: str):
+
+class _ReadFile(beam.DoFn):
+  """Reads one file with the data layer's checked reader (the record rules of
+  ``envsound.audioset.decode``); emits (environment, key, video_id, record) per labelled clip
+  and a drop reason (a reader problem kind, or UNASSIGNED) per dropped one."""
+
+  def __init__(self, class_csv: str, split: str):
     self._class_csv = class_csv
-    self._priorities = priorities  # (file glob, priority): the first glob a file matches
     self._split = split
     self._taxonomy = None
 
@@ -68,49 +77,25 @@ class _LabelClips(beam.DoFn):
   def _count(self, what: str):
     beam.metrics.Metrics.counter(_METRICS_NAMESPACE, f'{self._split}_{what}').inc()
 
-  def process(self, file_and_record: Tuple[str, bytes]):
-    filename, record = file_and_record
-    priority = next((p for glob, p in self._priorities if fnmatch.fnmatchcase(filename, glob)),
-                    None)
-    if priority is None:
-      raise ValueError(f'{filename}: matches none of the globs read '
-                       f'({", ".join(g for g, _ in self._priorities)})')
-    clip = tf.train.SequenceExample()
-    try:
-      clip.ParseFromString(record)
-    except Exception:  # pylint: disable=broad-except  (protobuf's DecodeError varies by backend)
-      clip = None
-    if clip is None or not _valid(clip, len(self._taxonomy.class_labels)):
-      self._count(MALFORMED)
-      yield beam.pvalue.TaggedOutput(_DROPPED, MALFORMED)
-      return
-    ctx = clip.context.feature
-    env = self._taxonomy.environment_of(ctx[features.LABELS_KEY].int64_list.value)
-    if env is None:
-      self._count(UNASSIGNED)
-      yield beam.pvalue.TaggedOutput(_DROPPED, UNASSIGNED)
-      return
-    ctx[features.ENVIRONMENT_KEY].int64_list.value[:] = [env]
-    video_id = ctx[features.VIDEO_ID_KEY].bytes_list.value[0]
-    start = ctx[features.START_TIME_KEY].float_list.value[0]
-    yield env, sort_key(video_id, start, priority), video_id, clip.SerializeToString()
-
-
-def _valid(clip: tf.train.SequenceExample, num_classes: int) -> bool:
-  """Whether a clip has AudioSet's context features, labels within the class list and
-  128-byte embedding frames."""
-  ctx = clip.context.feature
-  for key, kind in ((features.VIDEO_ID_KEY, 'bytes_list'), (features.LABELS_KEY, 'int64_list'),
-                    (features.START_TIME_KEY, 'float_list')):
-    if key not in ctx or not getattr(ctx[key], kind).value:
-      return False
-  if not all(0 <= i < num_classes for i in ctx[features.LABELS_KEY].int64_list.value):
-    return False
-  frames = clip.feature_lists.feature_list.get(features.AUDIO_EMBEDDING_KEY)
-  if frames is None or not frames.feature:
-    return False
-  return all(len(f.bytes_list.value) == 1 and len(f.bytes_list.value[0]) ==
-             features.EMBEDDING_DIM for f in frames.feature)
+  def process(self, file_and_priority: Tuple[str, int]):
+    path, priority = file_and_priority
+    summary = reader.ReadSummary()
+    for clip in reader.read_clips([path], len(self._taxonomy.class_labels),
+                                  skip_invalid=True, summary=summary):
+      env = self._taxonomy.environment_of(clip.labels)
+      if env is None:
+        self._count(UNASSIGNED)
+        yield beam.pvalue.TaggedOutput(_DROPPED, UNASSIGNED)
+        continue
+      video_id = clip.video_id.encode()
+      yield (env, sort_key(video_id, clip.start_time_seconds, priority), video_id,
+             records.encode_clip(clip.video_id, clip.start_time_seconds,
+                                 clip.end_time_seconds, clip.labels, clip.embedding, env))
+    for problem in summary.problems:
+      if problem.kind not in decode.RECORD_KINDS:  # the rest of the file is lost: say where
+        logging.warning('ingestion skipped %s', problem)
+      self._count(problem.kind)
+      yield beam.pvalue.TaggedOutput(_DROPPED, problem.kind)
 
 
 @beam.ptransform_fn
@@ -118,15 +103,14 @@ def ReadLabelledClips(pipeline, sources: List[Tuple[str, int]], class_csv: str, 
                       split: str):
   """Reads TFRecord globs, each with a capping priority; returns (clips, drop reasons).
 
-  One read of all globs rather than a read per glob and a Flatten: Beam's Python
-  DirectRunner materialises a multi-input Flatten, which held every labelled training clip
-  in memory at once (bench/pipeline_throughput.py: ExampleGen's peak RSS grew with the
-  release even with a fixed number of clips kept).
+  Files are read whole, one per DoFn call, after a Reshuffle that spreads them over
+  workers; every file's problems are counted by kind (see ``reader.PROBLEM_KINDS``).
   """
   labelled = (pipeline
-              | 'Globs' >> beam.Create([pattern for pattern, _ in sources])
-              | 'ReadFiles' >> beam.io.ReadAllFromTFRecord(with_filename=True)
-              | 'Label' >> beam.ParDo(_LabelClips(class_csv, list(sources), split)).with_outputs(
+              | 'Globs' >> beam.Create(list(sources))
+              | 'MatchFiles' >> beam.FlatMap(_matching_files)
+              | 'SpreadFiles' >> beam.Reshuffle()
+              | 'ReadAndLabel' >> beam.ParDo(_ReadFile(class_csv, split)).with_outputs(
                   _DROPPED, main='clips'))
   return labelled.clips, labelled[_DROPPED]
 

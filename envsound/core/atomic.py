@@ -8,24 +8,53 @@ import contextlib
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Iterator
 
 
 @contextlib.contextmanager
-def atomic_file(path, mode: str = 'wb') -> Iterator:
-  """Opens a temporary file beside ``path``; renames it to ``path`` on success."""
-  path = Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+def atomic_path(path) -> Iterator[str]:
+  """Yields a temporary name beside ``path`` to write; renames it to ``path`` on success.
+
+  ``path`` is a local path or a URI TensorFlow's file systems write (``gs://...``).
+  """
+  path = str(path)
+  if '://' in path:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    tmp = f'{path}.tmp-{uuid.uuid4().hex}'
+    try:
+      yield tmp
+      tf.io.gfile.rename(tmp, path, overwrite=True)
+    except BaseException:
+      with contextlib.suppress(tf.errors.NotFoundError):
+        tf.io.gfile.remove(tmp)
+      raise
+    return
+  Path(path).parent.mkdir(parents=True, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(prefix=f'.{Path(path).name}.', suffix='.tmp', dir=Path(path).parent)
+  os.close(fd)
   try:
-    with os.fdopen(fd, mode) as f:
-      yield f
+    yield tmp
     os.replace(tmp, path)
   except BaseException:
     with contextlib.suppress(FileNotFoundError):
       os.unlink(tmp)
     raise
+
+
+@contextlib.contextmanager
+def atomic_file(path, mode: str = 'wb') -> Iterator:
+  """Opens a temporary file beside ``path`` (local or a URI); renames it to ``path`` on
+  success."""
+  with atomic_path(path) as tmp:
+    if '://' in tmp:
+      import tensorflow as tf  # pylint: disable=import-outside-toplevel
+      with tf.io.gfile.GFile(tmp, mode) as f:
+        yield f
+    else:
+      with open(tmp, mode) as f:
+        yield f
 
 
 @contextlib.contextmanager

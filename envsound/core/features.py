@@ -7,6 +7,10 @@ The AudioSet release layout (cf. VGGish's ``vggish_params.py``): each clip is a
 Client, server, GUI and pipeline import these names; nobody retypes them.
 """
 
+import sys
+
+import numpy as np
+
 # Raw (ingestion) features, as Google ships them.
 VIDEO_ID_KEY = 'video_id'
 START_TIME_KEY = 'start_time_seconds'
@@ -22,6 +26,7 @@ CLIP_SECONDS = 10.0
 QUANTIZE_MIN = -2.0
 QUANTIZE_MAX = 2.0
 QUANTIZE_SCALE = (QUANTIZE_MAX - QUANTIZE_MIN) / 255.0
+_QUANTIZE_STEPS = 255.0 / (QUANTIZE_MAX - QUANTIZE_MIN)  # 63.75, exact in float32
 
 # Added at ingestion from the taxonomy in schemas/ (index into the environment list).
 ENVIRONMENT_KEY = 'environment'
@@ -71,7 +76,46 @@ def dequantize(values):
   return values * QUANTIZE_SCALE + QUANTIZE_MIN
 
 
+def quantize(values):
+  """VGGish's post-processing rule (numpy or tf): clip to [-2, 2], map linearly onto
+  0..255 and truncate to uint8, as ``vggish_postprocess.py`` made AudioSet's bytes."""
+  tf = sys.modules.get('tensorflow')  # a tf tensor implies TensorFlow is already imported
+  if tf is not None and tf.is_tensor(values):
+    steps = (tf.clip_by_value(tf.cast(values, tf.float32), QUANTIZE_MIN, QUANTIZE_MAX)
+             - QUANTIZE_MIN) * _QUANTIZE_STEPS
+    return tf.cast(tf.clip_by_value(tf.floor(steps), 0.0, 255.0), tf.uint8)
+  steps = (np.clip(np.asarray(values, np.float32), QUANTIZE_MIN, QUANTIZE_MAX)
+           - QUANTIZE_MIN) * np.float32(_QUANTIZE_STEPS)
+  return np.clip(np.floor(steps), 0, 255).astype(np.uint8)
+
+
+def requantize(values):
+  """The bytes dequantised values came from: the inverse of ``dequantize``, rounding to the
+  nearest step (``quantize``'s truncation would lose a step to float32 rounding for about
+  one byte in five). numpy or tf."""
+  tf = sys.modules.get('tensorflow')
+  if tf is not None and tf.is_tensor(values):
+    steps = tf.round((tf.cast(values, tf.float32) - QUANTIZE_MIN) / QUANTIZE_SCALE)
+    return tf.cast(tf.clip_by_value(steps, 0.0, 255.0), tf.uint8)
+  steps = np.round((np.asarray(values, np.float64) - QUANTIZE_MIN) / QUANTIZE_SCALE)
+  return np.clip(steps, 0, 255).astype(np.uint8)
+
+
 # Transformed features (Transform's tf.Example output, what the Trainers read).
 AUDIO_EMBEDDING_XF = transformed_name(AUDIO_EMBEDDING_KEY)  # float32 [NUM_FRAMES * EMBEDDING_DIM], normalised
 MASK_XF = transformed_name('mask')              # float32 [NUM_FRAMES]: 1 for real frames, 0 for pad
 LABEL_XF = transformed_name(ENVIRONMENT_KEY)    # int64 []: environment index, -1 when absent
+
+# The VGGish SavedModel (``envsound vggish export``): 16 kHz mono float32 waveforms in [-1, 1]
+# in, AudioSet-compatible embeddings out (one frame per non-overlapping 0.96 s).
+VGGISH_MODEL_NAME = 'vggish'
+VGGISH_SAMPLE_RATE = 16000
+WAVEFORM_INPUT = 'waveform'
+# serving_default: waveform float32 [batch, samples] (equal lengths) -> [batch, frames, 128];
+# batches like any model under TF Serving's batching.
+VGGISH_SIGNATURE = SERVING_SIGNATURE
+# One waveform float32 [samples] -> [frames, 128]: dimension 0 is not a batch, so serve a
+# model whose clients call it with batching off.
+WAVEFORM_SIGNATURE = 'embed_waveform'
+VGGISH_EMBEDDING = 'embedding'              # uint8: AudioSet's bytes, feeds UINT8_SIGNATURE
+VGGISH_FLOAT_EMBEDDING = 'float_embedding'  # float32: dequantised, feeds FLOAT_SIGNATURE

@@ -6,10 +6,10 @@ second of audio.
 """
 
 import dataclasses
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
-from tensorflow.core.example import example_pb2, feature_pb2
+from tensorflow.core.example import example_pb2
 
 from envsound.core import features
 
@@ -52,7 +52,8 @@ def _checked_embedding(embedding) -> np.ndarray:
 
 
 def encode_clip(video_id: str, start_time_seconds: float, end_time_seconds: float,
-                labels: Sequence[int], embedding: np.ndarray) -> bytes:
+                labels: Sequence[int], embedding: np.ndarray,
+                environment: Optional[int] = None) -> bytes:
   """Serialises one clip as an AudioSet ``SequenceExample``.
 
   Args:
@@ -61,6 +62,7 @@ def encode_clip(video_id: str, start_time_seconds: float, end_time_seconds: floa
     end_time_seconds: end of the segment in the video.
     labels: AudioSet class indices (rows of ``class_labels_indices.csv``).
     embedding: uint8 array of shape ``[num_frames, 128]``.
+    environment: the environment index ingestion adds (``features.ENVIRONMENT_KEY``).
 
   Returns:
     The serialised ``tf.train.SequenceExample``.
@@ -72,13 +74,34 @@ def encode_clip(video_id: str, start_time_seconds: float, end_time_seconds: floa
   ctx[features.START_TIME_KEY].float_list.value.append(start_time_seconds)
   ctx[features.END_TIME_KEY].float_list.value.append(end_time_seconds)
   ctx[features.LABELS_KEY].int64_list.value.extend(int(i) for i in labels)
+  if environment is not None:
+    ctx[features.ENVIRONMENT_KEY].int64_list.value.append(int(environment))
   frames = ex.feature_lists.feature_list[features.AUDIO_EMBEDDING_KEY].feature
   for row in embedding:
     frames.add().bytes_list.value.append(row.tobytes())
   return ex.SerializeToString()
 
 
-def clip_to_bytes(clip: Clip) -> bytes:
-  """Serialises a :class:`Clip` (see :func:`encode_clip`)."""
-  return encode_clip(clip.video_id, clip.start_time_seconds, clip.end_time_seconds,
-                     clip.labels, clip.embedding)
+def parse_spec(*context_keys: str):
+  """The ``tf.io.parse_sequence_example`` specs of AudioSet's records: (context, sequence).
+
+  Context: the requested keys of ``video_id``, ``start_time_seconds``,
+  ``end_time_seconds`` (NaN when absent), ``labels`` (ragged int64) and, on ingested
+  records, ``environment`` (-1 when absent); all of the release's four when none are named.
+  Sequence: ``audio_embedding`` as a ragged string tensor [batch, (frames), (1)], so
+  malformed frames stay visible. Row splits are int64, as parse_sequence_example requires.
+  """
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  known = {
+      features.VIDEO_ID_KEY: tf.io.FixedLenFeature([], tf.string),
+      features.START_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
+      features.END_TIME_KEY: tf.io.FixedLenFeature([], tf.float32, default_value=float('nan')),
+      features.LABELS_KEY: tf.io.RaggedFeature(tf.int64, row_splits_dtype=tf.int64),
+      features.ENVIRONMENT_KEY: tf.io.FixedLenFeature([], tf.int64, default_value=-1),
+  }
+  keys = context_keys or (features.VIDEO_ID_KEY, features.START_TIME_KEY,
+                          features.END_TIME_KEY, features.LABELS_KEY)
+  context = {key: known[key] for key in keys}
+  sequence = {features.AUDIO_EMBEDDING_KEY: tf.io.RaggedFeature(tf.string,
+                                                                 row_splits_dtype=tf.int64)}
+  return context, sequence

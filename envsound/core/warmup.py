@@ -6,24 +6,32 @@ initialisation. The requests are built from the SavedModel's own signature, so n
 name is needed (TF Serving ignores the one in the records).
 """
 
-import os
+import posixpath
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 
-from envsound.core import features
+from envsound.core import atomic, features
 
 WARMUP_DIR = 'assets.extra'
 WARMUP_FILE = 'tf_serving_warmup_requests'
 MAX_WARMUP_RECORDS = 1000  # TF Serving reads at most this many.
 
 
+def _join(base, *parts: str) -> str:
+  """Joins a local path or a URI (gs://...) with ``parts``."""
+  return posixpath.join(str(base), *parts) if '://' in str(base) else \
+      str(Path(base).joinpath(*parts))
+
+
 def read_signature_defs(saved_model_dir) -> Dict[str, 'object']:
   """Returns the SignatureDefs of ``saved_model_dir``'s serving MetaGraph, by name."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from tensorflow.core.protobuf import saved_model_pb2  # pylint: disable=import-outside-toplevel
   proto = saved_model_pb2.SavedModel()
-  proto.ParseFromString((Path(saved_model_dir) / 'saved_model.pb').read_bytes())
+  with tf.io.gfile.GFile(_join(saved_model_dir, 'saved_model.pb'), 'rb') as f:
+    proto.ParseFromString(f.read())
   for meta_graph in proto.meta_graphs:
     if 'serve' in meta_graph.meta_info_def.tags:
       return dict(meta_graph.signature_def)
@@ -56,20 +64,23 @@ def example_inputs(signature_def, batch_size: int, rng: np.random.Generator) -> 
 
 
 def write_warmup_requests(saved_model_dir, num_records: int = 4, batch_size: int = 1,
-                          signature_name: str = features.UINT8_SIGNATURE,
-                          model_name: Optional[str] = None, seed: int = 0) -> Path:
+                          signature_name: Union[str, Sequence[str]] = features.UINT8_SIGNATURE,
+                          model_name: Optional[str] = None, seed: int = 0,
+                          make_inputs: Callable = example_inputs) -> str:
   """Writes ``<saved_model_dir>/assets.extra/tf_serving_warmup_requests``.
 
   Call it after the model is saved and before it is pushed (e.g. from a Trainer's run_fn).
 
   Args:
-    saved_model_dir: a SavedModel folder (with ``saved_model.pb``).
+    saved_model_dir: a SavedModel folder (with ``saved_model.pb``), local or a URI.
     num_records: how many PredictionLog records to write (at most 1000).
     batch_size: clips per request; records cycle through 1..batch_size so warm-up covers
       several batch shapes.
-    signature_name: the signature the requests call.
+    signature_name: the signature the requests call, or several: records cycle through them.
     model_name: written into each request's model_spec (servers ignore it).
     seed: seeds the random inputs.
+    make_inputs: ``(signature_def, batch_size, rng) -> {alias: array}``, the inputs of one
+      request (default: ``example_inputs``).
 
   Returns:
     The path of the written file.
@@ -83,28 +94,27 @@ def write_warmup_requests(saved_model_dir, num_records: int = 4, batch_size: int
   if not 1 <= num_records <= MAX_WARMUP_RECORDS:
     raise ValueError(f'num_records must be in 1..{MAX_WARMUP_RECORDS}, got {num_records}')
   signatures = read_signature_defs(saved_model_dir)
-  if signature_name not in signatures:
-    raise ValueError(f'{saved_model_dir}: no signature {signature_name!r}; '
-                     f'has {", ".join(sorted(signatures))}')
+  names = [signature_name] if isinstance(signature_name, str) else list(signature_name)
+  for name in names:
+    if name not in signatures:
+      raise ValueError(f'{saved_model_dir}: no signature {name!r}; '
+                       f'has {", ".join(sorted(signatures))}')
   rng = np.random.default_rng(seed)
-  path = Path(saved_model_dir) / WARMUP_DIR / WARMUP_FILE
-  path.parent.mkdir(parents=True, exist_ok=True)
-  tmp = path.with_name(f'.{WARMUP_FILE}.tmp')
-  try:
-    with tf.io.TFRecordWriter(str(tmp)) as writer:
+  path = _join(saved_model_dir, WARMUP_DIR, WARMUP_FILE)
+  tf.io.gfile.makedirs(_join(saved_model_dir, WARMUP_DIR))
+  with atomic.atomic_path(path) as tmp:
+    with tf.io.TFRecordWriter(tmp) as writer:
       for i in range(num_records):
+        name = names[i % len(names)]
         request = predict_pb2.PredictRequest()
         request.model_spec.name = model_name or ''
-        request.model_spec.signature_name = signature_name
-        for key, value in example_inputs(signatures[signature_name], 1 + i % batch_size,
-                                         rng).items():
+        request.model_spec.signature_name = name
+        for key, value in make_inputs(signatures[name], 1 + i // len(names) % batch_size,
+                                      rng).items():
           request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
         log = prediction_log_pb2.PredictionLog(
             predict_log=prediction_log_pb2.PredictLog(request=request))
         writer.write(log.SerializeToString())
-    os.replace(tmp, path)
-  finally:
-    tmp.unlink(missing_ok=True)
   return path
 
 
@@ -112,10 +122,10 @@ def read_warmup_requests(saved_model_dir):
   """Yields the PredictionLog records of ``saved_model_dir``'s warm-up file, if any."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from tensorflow_serving.apis import prediction_log_pb2  # pylint: disable=import-outside-toplevel
-  path = Path(saved_model_dir) / WARMUP_DIR / WARMUP_FILE
-  if not path.exists():
+  path = _join(saved_model_dir, WARMUP_DIR, WARMUP_FILE)
+  if not tf.io.gfile.exists(path):
     return
-  for i, record in enumerate(tf.data.TFRecordDataset(str(path)).as_numpy_iterator()):
+  for i, record in enumerate(tf.data.TFRecordDataset(path).as_numpy_iterator()):
     if i >= MAX_WARMUP_RECORDS:
       return
     yield prediction_log_pb2.PredictionLog.FromString(record)

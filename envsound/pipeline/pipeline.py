@@ -1,7 +1,8 @@
 """envsound's TFX pipeline definition, shared by every runner (local, Dataflow, Vertex AI).
 
-Per training set: ingestion, statistics, validation against the curated schema, Transform.
-Per approach: Trainer, the last blessed model of that approach, Evaluator, Pusher.
+Per training set: ingestion, statistics, validation against the curated schema, Transform,
+and the reference every approach must beat. Per approach: Trainer, the last model of that
+approach the gate blessed, Evaluator, the quality gate, Pusher.
 """
 
 from typing import Any, Dict, List, Sequence, Tuple
@@ -10,7 +11,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
 from envsound.core import approaches as approaches_lib
-from envsound.components import atomic_pusher, audioset_example_gen
+from envsound.components import atomic_pusher, audioset_example_gen, quality_gate
 from envsound.pipeline import configs
 
 
@@ -33,6 +34,84 @@ def transform_component(example_gen, schema_gen, training_set: str):
       disable_statistics=True).with_id(f'Transform_{training_set}')
 
 
+def reference_component(example_gen, training_set: str, num_classes: int):
+  """The reference (linear model on pooled embeddings) and the majority-class rate."""
+  return quality_gate.ReferenceGen(examples=example_gen.outputs['examples'],
+                                   num_classes=num_classes).with_id(f'Reference_{training_set}')
+
+
+def statistics_gen_component(example_gen, training_set: str):
+  """StatisticsGen: per-feature statistics of each split (TFDV)."""
+  return tfx.components.StatisticsGen(
+      examples=example_gen.outputs['examples']).with_id(f'StatisticsGen_{training_set}')
+
+
+def example_validator_component(statistics_gen, schema_gen, training_set: str):
+  """ExampleValidator: anomalies of the statistics against the curated schema."""
+  return tfx.components.ExampleValidator(
+      statistics=statistics_gen.outputs['statistics'],
+      schema=schema_gen.outputs['schema']).with_id(f'ExampleValidator_{training_set}')
+
+
+def trainer_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach,
+                      transform, schema_gen, class_names: Sequence[str]):
+  """Trainer: the approach's run_fn on the transformed examples."""
+  return tfx.components.Trainer(
+      run_fn=approach.run_fn,
+      examples=transform.outputs['transformed_examples'],
+      transform_graph=transform.outputs['transform_graph'],
+      schema=schema_gen.outputs['schema'],
+      custom_config=cfg.custom_config(approach, tuple(class_names))).with_id(
+          f'Trainer_{approach.name}')
+
+
+def resolver_component(approach: approaches_lib.Approach):
+  """The last model of this approach the quality gate blessed: the Evaluator's baseline."""
+  return tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model,
+                            producer_component_id=f'Trainer_{approach.name}'),
+      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
+                                     producer_component_id=f'QualityGate_{approach.name}'),
+  ).with_id(f'Resolver_{approach.name}')
+
+
+def evaluator_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach,
+                        example_gen, trainer, resolver, class_names: Sequence[str]):
+  """Evaluator: TFMA on the validation split against the baseline; blesses or not."""
+  # pylint: disable=import-outside-toplevel
+  from envsound.components import eval_config as eval_config_lib  # imports TFMA
+  eval_config = eval_config_lib.build_eval_config(class_names=tuple(class_names),
+                                                  min_accuracy=cfg.min_accuracy or 0.0)
+  return tfx.components.Evaluator(
+      examples=example_gen.outputs['examples'],
+      model=trainer.outputs['model'], baseline_model=resolver.outputs['model'],
+      eval_config=eval_config, example_splits=['eval']).with_id(f'Evaluator_{approach.name}')
+
+
+def quality_gate_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach,
+                           trainer, evaluator, reference):
+  """The gate: beats the reference and the majority class (or ``--min-accuracy``)?"""
+  return quality_gate.QualityGate(
+      model=trainer.outputs['model'], evaluation=evaluator.outputs['evaluation'],
+      evaluator_blessing=evaluator.outputs['blessing'],
+      reference=reference.outputs['reference'],
+      min_accuracy=-1.0 if cfg.min_accuracy is None else cfg.min_accuracy).with_id(
+          f'QualityGate_{approach.name}')
+
+
+def pusher_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach, trainer,
+                     gate):
+  """Blessed models only, renamed into <serving_dir>/<model_name>/<version> when complete."""
+  return tfx.components.Pusher(
+      model=trainer.outputs['model'], model_blessing=gate.outputs['blessing'],
+      push_destination=tfx.proto.PushDestination(
+          filesystem=tfx.proto.PushDestination.Filesystem(
+              base_directory=configs.join(cfg.serving_dir, approach.model_name))),
+      custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
+  ).with_id(f'Pusher_{approach.name}')
+
+
 def data_components(cfg: configs.PipelineConfig) -> Tuple[List, Any, Dict, Dict]:
   """Returns the data half: (components, schema_gen, example_gens, transforms by set)."""
   schema_gen = schema_component(cfg)
@@ -40,12 +119,8 @@ def data_components(cfg: configs.PipelineConfig) -> Tuple[List, Any, Dict, Dict]
   example_gens, transforms = {}, {}
   for training_set in cfg.training_sets:
     example_gen = example_gen_component(cfg, training_set)
-    # Statistics and anomalies against the curated schema.
-    statistics_gen = tfx.components.StatisticsGen(
-        examples=example_gen.outputs['examples']).with_id(f'StatisticsGen_{training_set}')
-    example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs['statistics'],
-        schema=schema_gen.outputs['schema']).with_id(f'ExampleValidator_{training_set}')
+    statistics_gen = statistics_gen_component(example_gen, training_set)
+    example_validator = example_validator_component(statistics_gen, schema_gen, training_set)
     transform = transform_component(example_gen, schema_gen, training_set)
     components += [example_gen, statistics_gen, example_validator, transform]
     example_gens[training_set] = example_gen
@@ -63,45 +138,23 @@ def create_pipeline(cfg: configs.PipelineConfig, *, metadata_connection_config=N
       orchestrator (Vertex AI) provide one.
     beam_pipeline_args: arguments of every Beam-based component (runner, workers...).
   """
-  # pylint: disable=import-outside-toplevel
-  from envsound.components import eval_config as eval_config_lib
-  from envsound.core.taxonomy import load_taxonomy
+  from envsound.core.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
   class_names = tuple(load_taxonomy().names)
   components, schema_gen, example_gens, transforms = data_components(cfg)
-
-  eval_config = eval_config_lib.build_eval_config(class_names=class_names,
-                                                  min_accuracy=cfg.min_accuracy)
+  references = {}
+  for training_set, example_gen in example_gens.items():
+    references[training_set] = reference_component(example_gen, training_set, len(class_names))
+    components.append(references[training_set])
   for approach in cfg.selected_approaches:
-    transform = transforms[approach.training_set]
-    trainer = tfx.components.Trainer(
-        run_fn=approach.run_fn,
-        examples=transform.outputs['transformed_examples'],
-        transform_graph=transform.outputs['transform_graph'],
-        schema=schema_gen.outputs['schema'],
-        custom_config=cfg.custom_config(approach, class_names)).with_id(
-            f'Trainer_{approach.name}')
-    # The last blessed model of this approach: the Evaluator's baseline.
-    resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model,
-                              producer_component_id=f'Trainer_{approach.name}'),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
-                                       producer_component_id=f'Evaluator_{approach.name}'),
-    ).with_id(f'Resolver_{approach.name}')
-    evaluator = tfx.components.Evaluator(
-        examples=example_gens[approach.training_set].outputs['examples'],
-        model=trainer.outputs['model'], baseline_model=resolver.outputs['model'],
-        eval_config=eval_config, example_splits=['eval']).with_id(
-            f'Evaluator_{approach.name}')
-    # Blessed models only, renamed into <serving_dir>/<model_name>/<version> when complete.
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(
-                base_directory=configs.join(cfg.serving_dir, approach.model_name))),
-        custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
-    ).with_id(f'Pusher_{approach.name}')
-    components += [trainer, resolver, evaluator, pusher]
+    trainer = trainer_component(cfg, approach, transforms[approach.training_set], schema_gen,
+                                class_names)
+    resolver = resolver_component(approach)
+    evaluator = evaluator_component(cfg, approach, example_gens[approach.training_set],
+                                    trainer, resolver, class_names)
+    gate = quality_gate_component(cfg, approach, trainer, evaluator,
+                                  references[approach.training_set])
+    components += [trainer, resolver, evaluator, gate,
+                   pusher_component(cfg, approach, trainer, gate)]
 
   return tfx.dsl.Pipeline(
       pipeline_name=cfg.pipeline_name, pipeline_root=cfg.pipeline_root,

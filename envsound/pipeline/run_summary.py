@@ -2,19 +2,10 @@
 
 import json
 import os
-from typing import Dict, List
+from typing import List
 
 from envsound.components import audioset_example_gen as example_gen_lib
-
-
-def _latest_by_component(store, type_name: str) -> Dict[str, object]:
-  """Latest artifact of a type per producing component (the folder above the output key)."""
-  latest = {}
-  for artifact in store.get_artifacts_by_type(type_name):
-    component = artifact.uri.rstrip('/').split('/')[-3]
-    if component not in latest or artifact.id > latest[component].id:
-      latest[component] = artifact
-  return latest
+from envsound.report import runs
 
 
 def summarize(metadata_path: str) -> List[str]:
@@ -25,15 +16,10 @@ def summarize(metadata_path: str) -> List[str]:
   """
   # pylint: disable=import-outside-toplevel
   import tensorflow as tf
-  from ml_metadata import metadata_store
-  from ml_metadata.proto import metadata_store_pb2
   from tensorflow_metadata.proto.v0 import anomalies_pb2
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = metadata_path
-  config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-  store = metadata_store.MetadataStore(config)
+  store = runs.open_store(metadata_path)
   lines = []
-  for component, artifact in sorted(_latest_by_component(store, 'Examples').items()):
+  for component, artifact in sorted(runs.latest_by_component(store, 'Examples').items()):
     path = os.path.join(artifact.uri, example_gen_lib.COUNTS_FILE)
     if not component.startswith('ExampleGen') or not tf.io.gfile.exists(path):
       continue
@@ -44,7 +30,7 @@ def summarize(metadata_path: str) -> List[str]:
                           if k.startswith(f'{split}/') and not k.endswith('/kept') and v)
       lines.append(f'{component} {split}: kept {counts.get(f"{split}/kept", 0)} clips'
                    f'{"; dropped " + dropped if dropped else ""}')
-  for component, artifact in sorted(_latest_by_component(store, 'ExampleAnomalies').items()):
+  for component, artifact in sorted(runs.latest_by_component(store, 'ExampleAnomalies').items()):
     for split_dir in sorted(tf.io.gfile.listdir(artifact.uri)):
       path = os.path.join(artifact.uri, split_dir, 'SchemaDiff.pb')
       if not tf.io.gfile.exists(path):

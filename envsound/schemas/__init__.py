@@ -1,1 +1,1 @@
-"""envsound schemas package."""
+"""Data files: the curated TFX schema, the environment taxonomy and AudioSet's class list."""

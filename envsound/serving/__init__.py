@@ -1,1 +1,1 @@
-"""envsound serving package."""
+"""TF Serving-compatible model server (`envsound serve`) and the client library."""

@@ -13,15 +13,17 @@ import collections
 import threading
 import time
 from concurrent import futures
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional, Sequence
 
 import grpc
 import numpy as np
 
-from envsound.serving import status
+from envsound.serving import server_errors
 from envsound.serving.model_config import BatchingOptions
 
 Tensors = Dict[str, np.ndarray]
+# Told after each batch ran: the rows of each request in it, its rows, its rows padded.
+BatchObserver = Callable[[Sequence[int], int, int], None]
 
 
 class _Task:
@@ -65,19 +67,26 @@ def batch_size_of(inputs: Tensors) -> int:
   """The shared dimension 0 of ``inputs``; INVALID_ARGUMENT when they disagree."""
   sizes = {v.shape[0] if v.ndim else -1 for v in inputs.values()}
   if len(sizes) != 1 or -1 in sizes:
-    raise status.invalid_argument(
+    raise server_errors.invalid_argument(
         'Batching: input tensors must have equal 0th-dimension size (got '
         + ', '.join(f'{k}: {list(v.shape)}' for k, v in sorted(inputs.items())) + ')')
   return sizes.pop()
 
 
 class BatchScheduler:
-  """Merges concurrent calls of ``run`` (numpy inputs -> numpy outputs) into batches."""
+  """Merges concurrent calls of ``run`` (numpy inputs -> numpy outputs) into batches.
+
+  ``tasks`` and ``batches`` count the requests (or pieces of split ones) taken from the queue
+  and the batches they ran in; ``on_batch`` is told about each batch that ran.
+  """
 
   def __init__(self, run: Callable[[Tensors], Tensors], options: BatchingOptions,
-               name: str = 'batch'):
+               name: str = 'batch', on_batch: Optional[BatchObserver] = None):
     self._run = run
     self._options = options
+    self._on_batch = on_batch
+    self.tasks = 0
+    self.batches = 0
     self._queue: collections.deque = collections.deque()
     self._queued_rows = 0
     self._cond = threading.Condition()
@@ -91,7 +100,7 @@ class BatchScheduler:
     """Runs ``inputs`` as part of a batch and returns this request's rows of the outputs.
 
     Raises:
-      status.ServingError: INVALID_ARGUMENT for a request larger than the batching
+      server_errors.ServingError: INVALID_ARGUMENT for a request larger than the batching
         parameters allow, UNAVAILABLE when the queue is full, or the model's own error.
     """
     return self._enqueue(inputs).result()
@@ -101,7 +110,7 @@ class BatchScheduler:
     rows = batch_size_of(inputs)
     options = self._options
     if rows > options.max_batch_size:
-      raise status.invalid_argument(
+      raise server_errors.invalid_argument(
           f'Task size {rows} is larger than maximum input batch size {options.max_batch_size}'
           + ('' if options.enable_large_batch_splitting
              else ' (enable_large_batch_splitting is off)'))
@@ -111,8 +120,8 @@ class BatchScheduler:
     with self._cond:
       if not self._closed:
         if self._queued_rows + rows > options.max_enqueued_batches * step:
-          raise status.unavailable('The batch scheduling queue to which this task was '
-                                   'submitted is full')
+          raise server_errors.unavailable(
+              'The batch scheduling queue to which this task was submitted is full')
         self._queue.extend(tasks)
         self._queued_rows += rows
         self._cond.notify(len(tasks))
@@ -161,6 +170,8 @@ class BatchScheduler:
         rows += task.rows
         self._queue.remove(task)
     self._queued_rows -= rows
+    self.tasks += len(batch)
+    self.batches += 1
     return batch
 
   def _work(self) -> None:
@@ -201,6 +212,8 @@ class BatchScheduler:
       outputs = {k: v[:rows] for k, v in outputs.items()}
     for k, v in outputs.items():
       if np.ndim(v) == 0 or len(v) != rows:
-        raise status.ServingError(grpc.StatusCode.INTERNAL,
-                                  f'Batched output {k!r} has no batch dimension')
+        raise server_errors.ServingError(grpc.StatusCode.INTERNAL,
+                                         f'Batched output {k!r} has no batch dimension')
+    if self._on_batch:
+      self._on_batch([t.rows for t in batch], rows, target)
     return outputs

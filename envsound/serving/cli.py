@@ -7,12 +7,12 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-  from envsound.serving import local_server  # pylint: disable=import-outside-toplevel
+  from envsound.serving import options  # pylint: disable=import-outside-toplevel
   serve = subparsers.add_parser(
       'serve', help='serve SavedModels like tensorflow_model_server (gRPC 8500, REST 8501)',
       description="A TF Serving-compatible server taking tensorflow_model_server's flags "
                   '(--flag=value or --flag value). See docs/serving.md.')
-  local_server.add_server_flags(serve)
+  options.add_server_flags(serve)
   serve.set_defaults(func=_serve)
 
   predict = subparsers.add_parser(
@@ -52,9 +52,9 @@ def register(subparsers) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
   import logging  # pylint: disable=import-outside-toplevel
-  from envsound.serving import local_server  # pylint: disable=import-outside-toplevel
+  from envsound.serving import options, signals  # pylint: disable=import-outside-toplevel
   logging.getLogger('envsound.serving').setLevel(logging.INFO)
-  return local_server.serve(local_server.ServerOptions.from_args(args))
+  return signals.serve(options.ServerOptions.from_args(args))
 
 
 def _models_config(args: argparse.Namespace) -> int:

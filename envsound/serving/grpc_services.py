@@ -8,6 +8,7 @@ HandleReloadConfigRequest.
 
 import functools
 import logging
+import time
 
 import grpc
 import numpy as np
@@ -21,7 +22,7 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
 
 from envsound.core import features
 from envsound.core.errors import EnvsoundError
-from envsound.serving import status, tensors
+from envsound.serving import metrics, server_errors, tensors
 from envsound.serving.model_manager import ModelManager
 
 log = logging.getLogger(__name__)
@@ -29,16 +30,28 @@ SIGNATURE_DEF = 'signature_def'
 
 
 def _grpc_errors(method):
-  """Turns ServingError (and bugs) into gRPC status codes."""
+  """Turns ServingError (and bugs) into gRPC status codes; counts and times every call."""
   @functools.wraps(method)
   def wrapper(self, request, context):
+    start, code, response = time.perf_counter(), grpc.StatusCode.INTERNAL, None
     try:
-      return method(self, request, context)
-    except status.ServingError as e:
+      response = method(self, request, context)
+      code = grpc.StatusCode.OK
+      return response
+    except server_errors.ServingError as e:
+      code = e.code
       context.abort(e.code, e.message)
     except Exception as e:  # pylint: disable=broad-except
       log.exception('%s failed', method.__name__)
       context.abort(grpc.StatusCode.INTERNAL, f'{type(e).__name__}: {e}')
+    finally:
+      spec = getattr(request, 'model_spec', None)
+      served = getattr(response, 'model_spec', spec)
+      version = served.version.value if served is not None and served.HasField('version') \
+          else None
+      self.metrics.request(spec.name if spec is not None else '',
+                           '' if version is None else str(version), method.__name__, 'GRPC',
+                           code.name, time.perf_counter() - start)
   return wrapper
 
 
@@ -62,9 +75,9 @@ def _examples(inputs) -> np.ndarray:
       merged.MergeFrom(example)
       examples.append(merged)
   else:
-    raise status.invalid_argument('Input is empty')
+    raise server_errors.invalid_argument('Input is empty')
   if not examples:
-    raise status.invalid_argument('Input is empty')
+    raise server_errors.invalid_argument('Input is empty')
   return np.array([e.SerializeToString() for e in examples], dtype=object)
 
 
@@ -79,14 +92,15 @@ def ndarray(tensor_proto, alias: str):
   try:
     return tensors.from_proto(tensor_proto)
   except (TypeError, ValueError) as e:
-    raise status.invalid_argument(f'input {alias!r}: malformed TensorProto: {e}') from e
+    raise server_errors.invalid_argument(f'input {alias!r}: malformed TensorProto: {e}') from e
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
   """tensorflow.serving.PredictionService."""
 
-  def __init__(self, manager: ModelManager):
+  def __init__(self, manager: ModelManager, server_metrics: metrics.Metrics = metrics.NO_METRICS):
     self._manager = manager
+    self.metrics = server_metrics
 
   @_grpc_errors
   def Predict(self, request, context):  # pylint: disable=invalid-name
@@ -104,7 +118,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
   def GetModelMetadata(self, request, context):  # pylint: disable=invalid-name
     fields = list(request.metadata_field)
     if fields != [SIGNATURE_DEF]:
-      raise status.invalid_argument(
+      raise server_errors.invalid_argument(
           f'Metadata field {",".join(fields) or "(none)"} is not supported; '
           f'request exactly "{SIGNATURE_DEF}"')
     servable = resolve(self._manager, request.model_spec)
@@ -122,18 +136,19 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     key = request.model_spec.signature_name or tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
     signature = servable.signature_def(key)
     if signature.method_name != features.CLASSIFY_METHOD:
-      raise status.invalid_argument(
+      raise server_errors.invalid_argument(
           f'Expected classification signature method_name to be {features.CLASSIFY_METHOD}.'
           f' Was: {signature.method_name}')
     if set(signature.inputs) != {features.CLASSIFY_INPUT}:
-      raise status.invalid_argument(
+      raise server_errors.invalid_argument(
           f'Classification signature must have exactly one input, named '
           f'{features.CLASSIFY_INPUT!r}')
     outputs = servable.predict(key, {features.CLASSIFY_INPUT: _examples(request.input)})
     classes = outputs.get(features.CLASSIFY_CLASSES)
     scores = outputs.get(features.CLASSIFY_SCORES)
     if classes is None and scores is None:
-      raise status.invalid_argument('Classification signature has neither classes nor scores')
+      raise server_errors.invalid_argument(
+          'Classification signature has neither classes nor scores')
     response = classification_pb2.ClassificationResponse()
     self._fill_spec(response.model_spec, request.model_spec, servable)
     for i in range(len(classes if classes is not None else scores)):
@@ -175,8 +190,9 @@ def model_status_response(manager: ModelManager, name: str, version=None, label=
 class ModelService(model_service_pb2_grpc.ModelServiceServicer):
   """tensorflow.serving.ModelService."""
 
-  def __init__(self, manager: ModelManager):
+  def __init__(self, manager: ModelManager, server_metrics: metrics.Metrics = metrics.NO_METRICS):
     self._manager = manager
+    self.metrics = server_metrics
 
   @_grpc_errors
   def GetModelStatus(self, request, context):  # pylint: disable=invalid-name

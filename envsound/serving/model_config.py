@@ -1,4 +1,5 @@
-"""TF Serving's configuration files: ``model_config_list`` and ``batching_parameters``.
+"""TF Serving's configuration files: ``model_config_list``, ``batching_parameters`` and
+``monitoring_config``.
 
 Both are text protos read with TF Serving's own message definitions, so a file that
 ``tensorflow_model_server`` accepts is read the same way here (and vice versa).
@@ -6,15 +7,16 @@ Both are text protos read with TF Serving's own message definitions, so a file t
 
 import dataclasses
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Set, Tuple
+from typing import Iterable, Optional, Set, Tuple
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
-from google.protobuf import wrappers_pb2
+from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from envsound.core import atomic
 from envsound.core.errors import EnvsoundError
+from envsound.serving import config_protos
 
+DEFAULT_METRICS_PATH = '/monitoring/prometheus/metrics'
 STABLE = 'stable'
 CANARY = 'canary'
 DEFAULT_LABELS = (STABLE, CANARY)
@@ -27,10 +29,7 @@ def read_model_server_config(path) -> model_server_config_pb2.ModelServerConfig:
     EnvsoundError: the file is missing, does not parse, or names a model badly.
   """
   path = Path(path)
-  try:
-    config = text_format.Parse(path.read_text(), model_server_config_pb2.ModelServerConfig())
-  except (OSError, text_format.ParseError) as e:
-    raise EnvsoundError(f'{path}: not a readable ModelServerConfig text proto: {e}') from e
+  config = config_protos.read_text_proto(path, model_server_config_pb2.ModelServerConfig())
   check_model_server_config(config, path)
   return config
 
@@ -127,39 +126,6 @@ def write_model_config(serving_dir, out_path, labels: bool = True, num_versions:
 
 
 # --- batching_parameters -------------------------------------------------------------
-# tensorflow-serving-api does not ship session_bundle_config_pb2, so BatchingParameters is
-# declared here with the same field names, numbers and types as TF Serving 2.16.
-
-
-def _batching_parameters_class():
-  pool = descriptor_pool.DescriptorPool()
-  pool.Add(descriptor_pb2.FileDescriptorProto.FromString(
-      wrappers_pb2.DESCRIPTOR.serialized_pb))
-  f = descriptor_pb2.FileDescriptorProto(name='envsound_batching_parameters.proto',
-                                         package='tensorflow.serving', syntax='proto3')
-  f.dependency.append('google/protobuf/wrappers.proto')
-  msg = f.message_type.add(name='BatchingParameters')
-  fields = (('max_batch_size', 1, 'Int64Value'), ('batch_timeout_micros', 2, 'Int64Value'),
-            ('max_enqueued_batches', 3, 'Int64Value'), ('num_batch_threads', 4, 'Int64Value'),
-            ('thread_pool_name', 5, 'StringValue'), ('allowed_batch_sizes', 6, None),
-            ('pad_variable_length_inputs', 7, None),
-            ('enable_large_batch_splitting', 8, 'BoolValue'),
-            ('max_execution_batch_size', 9, 'Int64Value'))
-  F = descriptor_pb2.FieldDescriptorProto  # pylint: disable=invalid-name
-  for name, number, wrapper in fields:
-    field = msg.field.add(name=name, number=number, label=F.LABEL_OPTIONAL)
-    if wrapper:
-      field.type, field.type_name = F.TYPE_MESSAGE, f'.google.protobuf.{wrapper}'
-    elif name == 'allowed_batch_sizes':
-      field.type, field.label = F.TYPE_INT64, F.LABEL_REPEATED
-    else:
-      field.type = F.TYPE_BOOL
-  pool.Add(f)
-  return message_factory.MessageFactory(pool).GetPrototype(
-      pool.FindMessageTypeByName('tensorflow.serving.BatchingParameters'))
-
-
-BatchingParameters = _batching_parameters_class()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,13 +176,26 @@ def read_batching_parameters(path: Optional[str]) -> BatchingOptions:
   """Reads a ``--batching_parameters_file``; TF Serving's defaults when ``path`` is None."""
   if not path:
     return BatchingOptions()
-  try:
-    params = text_format.Parse(Path(path).read_text(), BatchingParameters())
-  except (OSError, text_format.ParseError) as e:
-    raise EnvsoundError(f'{path}: not a readable BatchingParameters text proto: {e}') from e
-  return BatchingOptions.from_proto(params)
+  return BatchingOptions.from_proto(
+      config_protos.read_text_proto(path, config_protos.BatchingParameters()))
 
 
-def labels_of(model_config) -> Sequence[Tuple[str, int]]:
-  """The (label, version) pairs of one ModelConfig, sorted by label."""
-  return sorted(model_config.version_labels.items())
+def read_monitoring_config(path: Optional[str]) -> Optional[str]:
+  """Reads a ``--monitoring_config_file``: the Prometheus path it turns on, or None.
+
+  An empty ``path`` in ``prometheus_config`` means TF Serving's default,
+  ``/monitoring/prometheus/metrics``.
+
+  Raises:
+    EnvsoundError: the file does not parse, or names a path not starting with '/'.
+  """
+  if not path:
+    return None
+  prometheus = config_protos.read_text_proto(
+      path, config_protos.MonitoringConfig()).prometheus_config
+  if not prometheus.enable:
+    return None
+  url_path = prometheus.path or DEFAULT_METRICS_PATH
+  if not url_path.startswith('/'):
+    raise EnvsoundError(f'{path}: prometheus_config path {url_path!r} must start with "/"')
+  return url_path

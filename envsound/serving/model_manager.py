@@ -11,12 +11,12 @@ import dataclasses
 import logging
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from tensorflow_serving.apis import get_model_status_pb2
 
 from envsound.core.errors import EnvsoundError
-from envsound.serving import model_config, status
+from envsound.serving import metrics, model_config, server_errors
 from envsound.serving.model_config import BatchingOptions
 from envsound.serving.servable import Servable
 
@@ -53,12 +53,19 @@ class ModelManager:
     batching_options: per-signature batching for every servable; None turns it off.
     allow_unavailable_labels: accept labels naming versions that are not loaded
       (TF Serving's --allow_version_labels_for_unavailable_models).
+    server_metrics: where loads, unloads and batching figures go.
+    on_change: called with ``availability()`` after each round of loads and unloads (e.g. to
+      update health).
   """
 
   def __init__(self, config, batching_options: Optional[BatchingOptions] = None,
-               allow_unavailable_labels: bool = False):
+               allow_unavailable_labels: bool = False,
+               server_metrics: metrics.Metrics = metrics.NO_METRICS,
+               on_change: Callable[[Dict[str, bool]], None] = lambda availability: None):
     self._batching = batching_options
     self._allow_unavailable_labels = allow_unavailable_labels
+    self._metrics = server_metrics
+    self._on_change = on_change
     self._lock = threading.RLock()
     self._poll_lock = threading.Lock()  # one poll (load/unload round) at a time
     self._models: Dict[str, _Model] = {}
@@ -127,6 +134,7 @@ class ModelManager:
         self._poll_model(model)
       except Exception:  # pylint: disable=broad-except
         log.exception('polling %s failed', model.name)
+    self._on_change(self.availability())
 
   def _poll_model(self, model: _Model) -> None:
     base = Path(model.config.base_path)
@@ -157,14 +165,16 @@ class ModelManager:
     with self._lock:
       model.versions[number] = version
     try:
-      servable = Servable(model.name, number, path, self._batching)
+      servable = Servable(model.name, number, path, self._batching, self._metrics)
       warmed = servable.warm_up()
     except Exception as e:  # pylint: disable=broad-except
       message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
       log.error('model %s version %d failed to load: %s', model.name, number, message)
+      self._metrics.model_loaded(model.name, number, path, ok=False)
       with self._lock:
         version.state, version.error = State.END, f'{type(e).__name__}: {message}'
       return
+    self._metrics.model_loaded(model.name, number, path, ok=True)
     with self._lock:
       version.servable, version.state = servable, State.AVAILABLE
     log.info('model %s version %d AVAILABLE (%d warm-up requests)', model.name, number, warmed)
@@ -175,6 +185,7 @@ class ModelManager:
       servable, version.servable = version.servable, None
     if servable is not None:
       servable.close()  # queued batches finish; in-flight calls hold their own reference
+      self._metrics.model_unloaded(model.name, version.number)
     with self._lock:
       model.versions.pop(version.number, None)
     log.info('model %s version %d unloaded', model.name, version.number)
@@ -188,12 +199,19 @@ class ModelManager:
       for model in self._models.values():
         for version in list(model.versions.values()):
           self._unload(model, version)
+    self._on_change(self.availability())
 
   # --- requests ------------------------------------------------------------------------
 
   def model_names(self) -> List[str]:
     with self._lock:
       return sorted(self._models)
+
+  def availability(self) -> Dict[str, bool]:
+    """Model name -> whether a version of it is AVAILABLE."""
+    with self._lock:
+      return {name: any(v.state == State.AVAILABLE for v in model.versions.values())
+              for name, model in self._models.items()}
 
   def labels(self, name: str) -> Dict[str, int]:
     with self._lock:
@@ -203,7 +221,7 @@ class ModelManager:
     model = self._models.get(name)
     if model is None:
       spec = f'Specific({name}, {version})' if version is not None else f'Latest({name})'
-      raise status.not_found(f'Servable not found for request: {spec}')
+      raise server_errors.not_found(f'Servable not found for request: {spec}')
     return model
 
   def resolve_version(self, name: str, version: Optional[int] = None,
@@ -214,7 +232,7 @@ class ModelManager:
     with self._lock:
       labels = self._model(name, None).config.version_labels
       if label not in labels:
-        raise status.invalid_argument(f'Unrecognized servable version label: {label}')
+        raise server_errors.invalid_argument(f'Unrecognized servable version label: {label}')
       return labels[label]
 
   def servable(self, name: str, version: Optional[int] = None,
@@ -222,7 +240,7 @@ class ModelManager:
     """The servable a request for (name, version or label) runs on; the newest by default.
 
     Raises:
-      status.ServingError: NOT_FOUND (unknown model or version), INVALID_ARGUMENT (unknown
+      server_errors.ServingError: NOT_FOUND (unknown model or version), INVALID_ARGUMENT (unknown
         label), UNAVAILABLE (still loading) or FAILED_PRECONDITION (failed to load).
     """
     version = self.resolve_version(name, version, label)
@@ -233,18 +251,19 @@ class ModelManager:
         if available:
           return max(available, key=lambda v: v.number).servable
         if any(v.state in (State.START, State.LOADING) for v in model.versions.values()):
-          raise status.unavailable(f'Model {name} has no version loaded yet')
-        raise status.not_found(f'Servable not found for request: Latest({name})')
+          raise server_errors.unavailable(f'Model {name} has no version loaded yet')
+        raise server_errors.not_found(f'Servable not found for request: Latest({name})')
       entry = model.versions.get(version)
       if entry is None:
-        raise status.not_found(f'Servable not found for request: Specific({name}, {version})')
+        raise server_errors.not_found(
+            f'Servable not found for request: Specific({name}, {version})')
       if entry.state == State.AVAILABLE:
         return entry.servable
       if entry.error:
-        raise status.failed_precondition(
+        raise server_errors.failed_precondition(
             f'Model {name} version {version} failed to load: {entry.error}')
-      raise status.unavailable(f'Model {name} version {version} is not available '
-                               f'({State.Name(entry.state)})')
+      raise server_errors.unavailable(f'Model {name} version {version} is not available '
+                                      f'({State.Name(entry.state)})')
 
   def version_states(self, name: str, version: Optional[int] = None,
                      label: Optional[str] = None) -> List[Version]:
@@ -253,11 +272,11 @@ class ModelManager:
     with self._lock:
       model = self._models.get(name)
       if model is None:
-        raise status.not_found(f'Could not find any versions of model {name}')
+        raise server_errors.not_found(f'Could not find any versions of model {name}')
       versions = [dataclasses.replace(v, servable=None) for v in model.versions.values()
                   if version is None or v.number == version]
     if not versions:
-      raise status.not_found(f'Could not find version {version} of model {name}'
-                             if version is not None else
-                             f'Could not find any versions of model {name}')
+      raise server_errors.not_found(f'Could not find version {version} of model {name}'
+                                    if version is not None else
+                                    f'Could not find any versions of model {name}')
     return sorted(versions, key=lambda v: v.number, reverse=True)

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from envsound.core import warmup
-from envsound.serving import batching, status
+from envsound.serving import batching, metrics, server_errors
 from envsound.serving.model_config import BatchingOptions
 
 Tensors = Dict[str, np.ndarray]
@@ -26,27 +26,33 @@ class Servable:
     version: its version number.
     path: the version folder.
     batching_options: batch concurrent requests per signature; None runs each alone.
+    server_metrics: where batch sizes and queue depths go.
   """
 
   def __init__(self, name: str, version: int, path, batching_options: Optional[
-      BatchingOptions] = None):
+      BatchingOptions] = None, server_metrics: metrics.Metrics = metrics.NO_METRICS):
     self.name = name
     self.version = version
     self.path = Path(path)
     self.signature_defs = warmup.read_signature_defs(self.path)
     self._loaded = tf.saved_model.load(str(self.path), tags=['serve'])
     self._functions = dict(self._loaded.signatures)
-    self._schedulers = {}
+    self._metrics = server_metrics
+    self.schedulers: Dict[str, batching.BatchScheduler] = {}
     if batching_options is not None:
-      self._schedulers = {key: batching.BatchScheduler(
-          lambda inputs, key=key: self._call(key, inputs), batching_options,
-          name=f'{name}-{version}-{key}') for key in self._functions}
+      for key in self._functions:
+        labels = metrics.batch_labels(name, version, key)
+        self.schedulers[key] = batching.BatchScheduler(
+            lambda inputs, key=key: self._call(key, inputs), batching_options,
+            name=f'{name}-{version}-{key}',
+            on_batch=lambda *sizes, labels=labels: server_metrics.batch(labels, *sizes))
+        server_metrics.track_queue(labels, lambda key=key: self.schedulers[key].queued_rows)
 
   def signature_def(self, signature_name: str):
     """The SignatureDef called ``signature_name`` ('' means serving_default)."""
     key = signature_name or tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
     if key not in self._functions:
-      raise status.failed_precondition(f'Serving signature key "{key}" not found.')
+      raise server_errors.failed_precondition(f'Serving signature key "{key}" not found.')
     return self.signature_defs[key]
 
   def input_dtypes(self, signature_name: str) -> Dict[str, tf.dtypes.DType]:
@@ -58,11 +64,11 @@ class Servable:
     """Runs a signature on numpy inputs after checking them against its SignatureDef.
 
     Raises:
-      status.ServingError: INVALID_ARGUMENT for wrong names, dtypes or shapes (or inputs
+      server_errors.ServingError: INVALID_ARGUMENT for wrong names, dtypes or shapes (or inputs
         the graph rejects), FAILED_PRECONDITION for an unknown signature.
     """
     key, wanted = self._check(signature_name, inputs, output_filter)
-    scheduler = self._schedulers.get(key) if batched else None
+    scheduler = self.schedulers.get(key) if batched else None
     outputs = scheduler.submit(inputs) if scheduler else self._call(key, inputs)
     return {k: outputs[k] for k in wanted}
 
@@ -72,7 +78,7 @@ class Servable:
     key = signature_name or tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
     signature = self.signature_def(key)
     if signature.method_name not in SIGNATURE_METHODS:  # as TF Serving's Predict checks
-      raise status.ServingError(
+      raise server_errors.ServingError(
           grpc.StatusCode.INTERNAL,
           'Expected prediction signature method_name to be one of {'
           + ', '.join(SIGNATURE_METHODS[1:]) + f'}}. Was: {signature.method_name}')
@@ -97,25 +103,38 @@ class Servable:
 
   def close(self) -> None:
     """Finishes queued batches and stops the batch threads (in-flight calls complete)."""
-    for scheduler in self._schedulers.values():
+    for key, scheduler in self.schedulers.items():
+      self._metrics.untrack_queue(metrics.batch_labels(self.name, self.version, key))
       scheduler.close()
 
   def _call(self, key: str, inputs: Tensors) -> Tensors:
     try:
       outputs = self._functions[key](**{k: tf.constant(v) for k, v in inputs.items()})
     except tf.errors.OpError as e:
-      message = e.message.strip().splitlines()[0] if e.message else str(e)
-      raise status.ServingError(status.code_from_number(e.error_code), message) from e
+      raise server_errors.ServingError(server_errors.code_from_number(e.error_code),
+                                       op_error_message(e.message or str(e))) from e
     except (TypeError, ValueError) as e:
-      raise status.invalid_argument(str(e).strip().splitlines()[0]) from e
+      raise server_errors.invalid_argument(str(e).strip().splitlines()[0]) from e
     return {k: v.numpy() for k, v in outputs.items()}
+
+
+# Lines of a graph execution error that say where, not what.
+_WHERE = ('Graph execution error', 'Detected at node', '<stack traces unavailable>', 'Node:')
+
+
+def op_error_message(message: str) -> str:
+  """The line of a TensorFlow op error that says what went wrong (without traces and nodes)."""
+  for line in message.splitlines():
+    if line.strip() and not line[0].isspace() and not line.startswith(_WHERE):
+      return line.strip()
+  return message.strip().splitlines()[0] if message.strip() else 'TensorFlow op error'
 
 
 def _check_names(kind: str, given: Iterable[str], expected, exact: bool = True) -> None:
   given, expected = set(given), set(expected)
   extra, missing = given - expected, (expected - given if exact else set())
   if extra or missing:
-    raise status.invalid_argument(
+    raise server_errors.invalid_argument(
         f'{kind} tensor alias not found in signature: {", ".join(sorted(extra)) or "-"}; '
         f'missing: {", ".join(sorted(missing)) or "-"}. '
         f'{kind.capitalize()}s expected to be in the set {{{",".join(sorted(expected))}}}.')
@@ -126,14 +145,14 @@ def _check_tensor(alias: str, value: np.ndarray, info) -> None:
   got = 'string' if value.dtype == object or value.dtype.kind in 'SU' else value.dtype.name
   if (want == tf.string) != (got == 'string') or (
       want != tf.string and np.dtype(want.as_numpy_dtype) != value.dtype):
-    raise status.invalid_argument(
+    raise server_errors.invalid_argument(
         f'Expects arg {alias!r} to be {want.name} but {got} is provided')
   if info.tensor_shape.unknown_rank:
     return
   dims = [d.size for d in info.tensor_shape.dim]
   if len(dims) != value.ndim or any(d >= 0 and d != n for d, n in zip(dims, value.shape)):
     expected = [d if d >= 0 else None for d in dims]
-    raise status.invalid_argument(
+    raise server_errors.invalid_argument(
         f'input {alias!r} has shape {list(value.shape)}; the signature expects {expected}')
   if value.ndim and value.shape[0] == 0:
-    raise status.invalid_argument(f'input {alias!r} is empty (0 rows)')
+    raise server_errors.invalid_argument(f'input {alias!r} is empty (0 rows)')

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from envsound.audioset import sample
-from envsound.core import features
+from envsound.core import features, records
 
 TINY_CLASSES = (('/m/a0', 'Alpha'), ('/m/b1', 'Beta, the second'), ('/m/c2', 'Gamma'),
                 ('/m/d3', 'Delta'), ('/m/e4', 'Epsilon'))
@@ -80,12 +80,6 @@ def _sample_release(tmp_path_factory):
   return root
 
 
-CONTEXT_SPEC = {
-    features.VIDEO_ID_KEY: tf.io.FixedLenFeature([], tf.string),
-    features.START_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
-    features.LABELS_KEY: tf.io.VarLenFeature(tf.int64),
-}
-SEQUENCE_SPEC = {features.AUDIO_EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
 
 
 def plain_tf_clips(files):
@@ -93,9 +87,9 @@ def plain_tf_clips(files):
   out = []
   for path in files:
     for raw in tf.data.TFRecordDataset(str(path)):
-      ctx, seq = tf.io.parse_single_sequence_example(raw, CONTEXT_SPEC, SEQUENCE_SPEC)
+      ctx, seq = tf.io.parse_single_sequence_example(raw, *records.parse_spec())
       out.append((ctx[features.VIDEO_ID_KEY].numpy().decode(),
                   float(ctx[features.START_TIME_KEY].numpy()),
-                  tuple(ctx[features.LABELS_KEY].values.numpy().tolist()),
-                  b''.join(seq[features.AUDIO_EMBEDDING_KEY].numpy().tolist())))
+                  tuple(ctx[features.LABELS_KEY].numpy().tolist()),
+                  b''.join(seq[features.AUDIO_EMBEDDING_KEY].flat_values.numpy().tolist())))
   return out

@@ -9,26 +9,18 @@ import tensorflow as tf
 from envsound.audioset import sample, sample_model
 from envsound.core.labels import bundled_class_labels_path
 from envsound.core import features
+from envsound.core import records as records_lib
 from envsound.core.errors import EnvsoundError
 from envsound.core.taxonomy import load_taxonomy
-
-_CONTEXT = {
-    features.VIDEO_ID_KEY: tf.io.FixedLenFeature([], tf.string),
-    features.START_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
-    features.END_TIME_KEY: tf.io.FixedLenFeature([], tf.float32),
-    features.LABELS_KEY: tf.io.VarLenFeature(tf.int64),
-}
-_SEQUENCE = {features.AUDIO_EMBEDDING_KEY: tf.io.FixedLenSequenceFeature([], tf.string)}
-
 
 def _read_split(root, split):
   """Parses every record of a split with plain TensorFlow: [(context, frame bytes)]."""
   records = []
   for path in sorted((root / split).glob('*.tfrecord')):
     for raw in tf.data.TFRecordDataset(str(path)):
-      ctx, seq = tf.io.parse_single_sequence_example(raw, _CONTEXT, _SEQUENCE)
-      records.append(({k: v.values.numpy() if k == features.LABELS_KEY else v.numpy()
-                       for k, v in ctx.items()}, seq[features.AUDIO_EMBEDDING_KEY].numpy()))
+      ctx, seq = tf.io.parse_single_sequence_example(raw, *records_lib.parse_spec())
+      records.append(({k: v.numpy() for k, v in ctx.items()},
+                      seq[features.AUDIO_EMBEDDING_KEY].flat_values.numpy()))
   return records
 
 
@@ -153,11 +145,6 @@ def test_existing_output_needs_overwrite(tmp_path):
   summary = sample.generate_release(out, 10, overwrite=True, progress=False)
   assert not (out / 'old').exists() and (out / 'eval' / '0000.tfrecord').exists()
   assert 'unbal_train' in str(summary) and 'speech_crowd' in str(summary)
-
-
-def test_quantize_follows_vggish_postprocess():
-  x = np.array([-3.0, -2.0, 0.0, 1.99, 2.0, 5.0])
-  assert sample_model.quantize(x).tolist() == [0, 0, 127, 254, 255, 255]
 
 
 def test_split_sizes():

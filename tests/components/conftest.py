@@ -24,11 +24,6 @@ SCHEMA_PATH = os.path.join(os.path.dirname(features.__file__), '..', 'schemas',
                            'audioset_raw.pbtxt')
 
 
-def quantize(x: np.ndarray) -> np.ndarray:
-  return np.clip(np.round((x - features.QUANTIZE_MIN) / features.QUANTIZE_SCALE), 0,
-                 255).astype(np.uint8)
-
-
 def make_clips(n: int, seed: int = 0):
   """``n`` clips: list of (uint8 [frames, 128], environment index)."""
   rng = np.random.default_rng(seed)
@@ -38,7 +33,7 @@ def make_clips(n: int, seed: int = 0):
     env = i % NUM_CLASSES
     frames = FRAME_COUNTS[(i // NUM_CLASSES) % len(FRAME_COUNTS)]
     x = means[env] + rng.normal(0, 0.5, [frames, features.EMBEDDING_DIM])
-    clips.append((quantize(x), env))
+    clips.append((features.quantize(x), env))
   return clips
 
 

@@ -27,7 +27,7 @@ def write_release(root: pathlib.Path, clips: Dict[str, List[Optional[int]]], see
     root: release root (created).
     clips: split folder -> one environment index (or None) per clip.
     seed: embedding noise seed.
-    malformed: split folder -> number of extra records with a bad embedding frame.
+    malformed: split folder -> number of extra records cut short (protobuf cannot parse them).
     video_prefix: split folder -> video id prefix (default: the folder name).
   """
   taxonomy = load_taxonomy()

@@ -12,6 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from envsound.components import audioset_example_gen as gen
 from envsound.core.records import encode_clip
 from envsound.core import features
+from envsound.audioset import decode, reader
 from envsound.components import ingestion
 from envsound.core.errors import EnvsoundError
 
@@ -41,7 +42,7 @@ def test_ingest_split_labels_counts_and_drops(make_release):
         [(0, 'bal_train_00000'), (1, 'bal_train_00001'), (1, 'bal_train_00002'),
          (2, 'bal_train_00004')]), label='clips')
     assert_that(counts, equal_to([(ingestion.KEPT, 4), (ingestion.UNASSIGNED, 1),
-                                  (ingestion.MALFORMED, 2)]), label='counts')
+                                  (decode.NOT_SEQUENCE_EXAMPLE, 2)]), label='counts')
     assert_that(videos, equal_to([{b'bal_train_00000', b'bal_train_00001', b'bal_train_00002',
                                    b'bal_train_00004'}]), label='videos')
 
@@ -93,4 +94,49 @@ def test_label_indices_outside_the_class_list_are_malformed(make_release):
     _, counts, _ = p | gen.ingestion.IngestSplit(
         [(str(root / 'bal_train' / '*.tfrecord'), 0)], str(root / 'class_labels_indices.csv'),
         'train')
-    assert_that(counts, equal_to([(ingestion.KEPT, 1), (ingestion.MALFORMED, 2)]))
+    assert_that(counts, equal_to([(ingestion.KEPT, 1), (decode.LABEL_OUT_OF_RANGE, 2)]))
+
+
+def _sequence_example(frames=None, labels=(0,), video_id=b'v', drop=()):
+  example = tf.train.SequenceExample()
+  ctx = example.context.feature
+  for key, field, values in ((features.VIDEO_ID_KEY, 'bytes_list', [video_id]),
+                             (features.START_TIME_KEY, 'float_list', [0.0]),
+                             (features.LABELS_KEY, 'int64_list', list(labels))):
+    if key not in drop:
+      getattr(ctx[key], field).value.extend(values)
+  if features.AUDIO_EMBEDDING_KEY not in drop:
+    frame_list = example.feature_lists.feature_list[features.AUDIO_EMBEDDING_KEY]
+    for frame in frames if frames is not None else [bytes(128)] * 10:
+      frame_list.feature.add().bytes_list.value.append(frame)
+  return example.SerializeToString()
+
+
+def test_bad_files_and_records_are_counted_by_kind(make_release):
+  """Issue 12 item 5: every kind of bad input through the Beam path is counted, not lost."""
+  root = make_release(clips={'bal_train': [0, 1]})
+  folder = root / 'bal_train'
+  with tf.io.TFRecordWriter(str(folder / 'records.tfrecord')) as writer:
+    writer.write(_sequence_example(frames=[bytes(128), bytes(64)]))
+    writer.write(_sequence_example(frames=[]))
+    writer.write(_sequence_example(drop=(features.AUDIO_EMBEDDING_KEY,)))
+    writer.write(_sequence_example(drop=(features.LABELS_KEY,)))
+  good = encode_clip('crc', 0.0, 10.0, [0], np.zeros((10, 128), np.uint8))
+  with tf.io.TFRecordWriter(str(folder / 'crc.tfrecord')) as writer:
+    writer.write(good)
+    writer.write(good)
+  data = bytearray((folder / 'crc.tfrecord').read_bytes())
+  data[-100] ^= 0xFF  # inside the second record's data: its checksum fails
+  (folder / 'crc.tfrecord').write_bytes(bytes(data))
+  with tf.io.TFRecordWriter(str(folder / 'truncated.tfrecord')) as writer:
+    writer.write(good)
+    writer.write(good)
+  (folder / 'truncated.tfrecord').write_bytes((folder / 'truncated.tfrecord').read_bytes()[:-30])
+  (folder / 'text.tfrecord').write_text('video_id,labels\nabc,1\n' * 20)
+  with TestPipeline() as p:
+    _, counts, _ = p | gen.ingestion.IngestSplit(
+        [(str(folder / '*.tfrecord'), 0)], str(root / 'class_labels_indices.csv'), 'train')
+    assert_that(counts, equal_to([
+        (ingestion.KEPT, 4),  # the two good clips, the first of crc and of truncated
+        (decode.BAD_FRAME, 1), (decode.NO_FRAMES, 1), (decode.MISSING_FIELD, 2),
+        (reader.BAD_CHECKSUM, 1), (reader.TRUNCATED, 1), (reader.NOT_TFRECORD, 1)]))

@@ -10,7 +10,9 @@ from ml_metadata.proto import metadata_store_pb2
 
 from envsound.audioset import sample
 from envsound.core import approaches, features
-from envsound.components import atomic_pusher, report
+from envsound import report
+from envsound.components import atomic_pusher
+from envsound.report.reference import REFERENCE_TITLE
 from envsound.pipeline import configs, local_runner
 from envsound.core.taxonomy import load_taxonomy
 
@@ -22,9 +24,9 @@ def _expected_components():
   ids = {'ImportSchemaGen'}
   for training_set in approaches.TRAINING_SETS:
     ids |= {f'{c}_{training_set}' for c in
-            ('ExampleGen', 'StatisticsGen', 'ExampleValidator', 'Transform')}
+            ('ExampleGen', 'StatisticsGen', 'ExampleValidator', 'Transform', 'Reference')}
   for name in APPROACHES:
-    ids |= {f'{c}_{name}' for c in ('Trainer', 'Evaluator', 'Pusher')}
+    ids |= {f'{c}_{name}' for c in ('Trainer', 'Evaluator', 'QualityGate', 'Pusher')}
   return ids
 
 
@@ -45,13 +47,17 @@ def _executions(metadata: str):
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
-  """Runs the pipeline twice on ~400 sample clips; returns (cfg, metadata path, releases)."""
+  """Runs the pipeline twice on ~400 sample clips; returns (cfg, metadata path, releases).
+
+  One epoch on 400 clips cannot be expected to beat the reference, so ``min_accuracy=0``
+  replaces the gate's comparison here (the rule itself: tests/components/quality_gate_test.py).
+  """
   tmp = tmp_path_factory.mktemp('pipeline')
   data = tmp / 'audioset'
   sample.generate_release(data, 400, seed=1, progress=False)
   cfg = configs.PipelineConfig(
       data_root=str(data), pipeline_root=str(tmp / 'root'), serving_dir=str(tmp / 'serving'),
-      approaches=APPROACHES, epochs=1, hyperparameters={'batch_size': 32})
+      approaches=APPROACHES, epochs=1, hyperparameters={'batch_size': 32}, min_accuracy=0.0)
   metadata = local_runner.run(cfg, running_mode='in_memory')
   first = _executions(metadata)
   local_runner.run(cfg, running_mode='in_memory')
@@ -70,13 +76,34 @@ def test_every_component_ran_once_and_recorded_outputs(run):
 def test_second_run_hits_the_cache(run):
   _, _, _, second, _ = run
   complete, cached = metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED
-  # The Evaluators re-run: their baseline input is new (the model the first run blessed).
-  # The Pushers then see the same model again and push no duplicate version (next test).
-  rerun = {f'{c}_{a}' for c in ('Evaluator', 'Pusher') for a in APPROACHES}
+  # The Evaluators re-run: their baseline input is new (the model the first run blessed),
+  # and so do the gates after them. The Pushers then see the same model again and push no
+  # duplicate version (next test).
+  rerun = {f'{c}_{a}' for c in ('Evaluator', 'QualityGate', 'Pusher') for a in APPROACHES}
   for component in _expected_components() - rerun:
     assert second[component]['states'] == [complete, cached], component
   for component in rerun:
     assert second[component]['states'] == [complete, complete], component
+
+
+def test_every_gate_records_its_decision_against_the_reference(run):
+  _, metadata, _, _, _ = run
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata
+  store = metadata_store.MetadataStore(config)
+  blessings = {a.uri.split('/')[-3]: a for a in store.get_artifacts_by_type('ModelBlessing')}
+  references = {a.uri.split('/')[-3]: a for a in store.get_artifacts_by_type('EnvsoundReference')}
+  for training_set in approaches.TRAINING_SETS:
+    reference = references[f'Reference_{training_set}'].custom_properties
+    assert 0.0 < reference['accuracy'].double_value <= 1.0
+    assert 0.0 < reference['majority_rate'].double_value < 1.0
+  for name in APPROACHES:
+    gate = blessings[f'QualityGate_{name}'].custom_properties
+    accuracy = gate['accuracy'].double_value
+    assert 0.0 <= accuracy <= 1.0
+    assert gate['blessed'].int_value == 1
+    assert gate['reason'].string_value == (
+        f'pushed: accuracy {accuracy:.3f}, at least --min-accuracy 0.000')
 
 
 def _pushed_versions(cfg, model_name):
@@ -126,7 +153,7 @@ def test_report_scores_every_approach_and_the_reference(run, tmp_path):
   path = report.write_report(cfg.pipeline_root, metadata, tmp_path / 'report')
   text = path.read_text()
   rows = _table_rows(text, '## Results')
-  for title in [a.title for a in approaches.APPROACHES] + [report.REFERENCE_TITLE]:
+  for title in [a.title for a in approaches.APPROACHES] + [REFERENCE_TITLE]:
     _, _, train_clips, eval_clips, accuracy, *_ = rows[title]
     assert int(train_clips.replace(',', '')) > 0 and int(eval_clips.replace(',', '')) > 0
     assert 0.0 <= float(accuracy) <= 1.0, rows[title]

@@ -22,9 +22,10 @@ from envsound.serving.client import Client
 from envsound.serving.client_errors import (InvalidRequestError, MessageTooLargeError,
                                             ModelNotFoundError, NoReferenceMapError,
                                             RequestTimeoutError, ServerUnavailableError)
-from envsound.serving.local_server import ModelServer, ServerOptions
+from envsound.serving.local_server import ModelServer
+from envsound.serving.options import ServerOptions
 from tests.serving.conftest import CLASSES, MAX_MESSAGE_BYTES
-from tests.support.server import pick_unused_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +203,7 @@ def test_a_model_without_a_reference_map_says_what_to_do(client):
 
 
 def test_a_dead_server_raises_unavailable_after_the_retries():
-  target = f'127.0.0.1:{pick_unused_port()}'
+  target = f'127.0.0.1:{free_port()}'
   with Client(target, timeout_s=5, max_retries=2, backoff_s=0.05) as dead:
     with pytest.raises(ServerUnavailableError) as e:
       dead.predict(MODEL, CLIPS[:1])
@@ -259,7 +260,7 @@ def test_the_retry_policy_retries_only_unavailable(flaky_server, answers, retrie
 def test_retries_reach_a_server_that_starts_after_the_first_call(serving_dir, prediction_stub):
   """The server is envsound serve's ModelServer, started in this process a moment after
   the client's first call; it opens its port only once its model has loaded."""
-  port = pick_unused_port()
+  port = free_port()
   server = ModelServer(ServerOptions(
       port=port, rest_api_port=0, model_name=MODEL, model_base_path=str(serving_dir / MODEL),
       file_system_poll_wait_seconds=0))

@@ -73,11 +73,11 @@ def test_serving_default_takes_sequence_examples_and_labels_pick_versions(predic
     (dict(inputs={'embedding': np.zeros((1, 10, 128), np.float32)}),
      grpc.StatusCode.INVALID_ARGUMENT, 'to be uint8 but float32'),
     (dict(signature='', inputs={'examples': np.array([b'not a record'])}),
-     grpc.StatusCode.INVALID_ARGUMENT, ''),
+     grpc.StatusCode.INVALID_ARGUMENT, 'Invalid protocol message input'),
 ])
 def test_bad_requests_get_tf_serving_codes(prediction_stub, change, code, message):
-  assert _error(prediction_stub.Predict, _request(**change))[0] == code
-  assert message in _error(prediction_stub.Predict, _request(**change))[1]
+  got_code, got_message = _error(prediction_stub.Predict, _request(**change))
+  assert got_code == code and message in got_message, got_message
 
 
 def test_oversize_message_is_refused(prediction_stub):
@@ -145,10 +145,26 @@ def test_reload_config_with_a_bad_config_keeps_serving(model_stub, prediction_st
   assert prediction_stub.Predict(_request(), timeout=30).model_spec.version.value == 2
 
 
-def test_concurrent_load_without_errors(prediction_stub):
-  def call(i):
-    response = prediction_stub.Predict(_request(rows=1 + i % 4), timeout=60)
-    return tf.make_ndarray(response.outputs[features.TOP_SCORE]).shape[0]
+def test_concurrent_load_gives_each_client_its_own_values(prediction_stub, serving_dir):
+  """Clients of both dtypes and several sizes (some split by the server's batching) at once
+  get what the exported model itself computes for their own clips."""
+  reference = tf.saved_model.load(str(serving_dir / 'cnn1d_balanced' / '2'))
+  rng = np.random.default_rng(11)
+  calls = []
+  for i in range(48):
+    clips = rng.integers(0, 256, (1 + i % 4 + 36 * (i % 12 == 0), 3 + i % 8,
+                                  features.EMBEDDING_DIM), np.uint8)
+    signature = features.FLOAT_SIGNATURE if i % 3 == 0 else features.UINT8_SIGNATURE
+    calls.append((signature, clips if signature == features.UINT8_SIGNATURE
+                  else features.dequantize(clips.astype(np.float32))))
+  def call(args):
+    signature, clips = args
+    response = prediction_stub.Predict(
+        _request(signature=signature, inputs={features.EMBEDDING_INPUT: clips}), timeout=60)
+    return tf.make_ndarray(response.outputs[features.PROBABILITIES])
   with futures.ThreadPoolExecutor(16) as pool:
-    sizes = list(pool.map(call, range(96)))
-  assert sizes == [1 + i % 4 for i in range(96)]
+    results = list(pool.map(call, calls))
+  for (signature, clips), got in zip(calls, results):
+    want = reference.signatures[signature](**{features.EMBEDDING_INPUT: tf.constant(clips)})
+    np.testing.assert_allclose(got, want[features.PROBABILITIES].numpy(), rtol=1e-5,
+                               atol=1e-6, err_msg=f'{signature} {clips.shape}')

@@ -3,7 +3,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 from envsound.core import features
+from tests.support.display import XvfbMissing, xvfb
 
 pytestmark = pytest.mark.integration
 
@@ -70,8 +70,8 @@ def clip_paths(tmp_path_factory):
   return [str(p) for p in paths]
 
 
-def _report(argv, tmp_path):
-  env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / 'config'))
+def _report(argv, tmp_path, **env_vars):
+  env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / 'config'), **env_vars)
   env.pop('TF_USE_LEGACY_KERAS', None)
   done = subprocess.run(argv, capture_output=True, text=True, timeout=240, check=False,
                         env=env, cwd=tmp_path)
@@ -89,11 +89,20 @@ def test_the_client_library_and_predict_never_import_tensorflow(server, clip_pat
   assert facts['predict_exit'] == 0
 
 
-@pytest.mark.skipif(shutil.which('xvfb-run') is None and os.environ.get('CI') != 'true',
-                    reason='needs xvfb-run (apt-get install xvfb)')
-def test_the_desktop_client_never_imports_tensorflow(server, clip_paths, tmp_path):
+@pytest.fixture(scope='module')
+def display():
+  try:
+    with xvfb() as name:
+      yield name
+  except XvfbMissing as e:
+    if os.environ.get('CI') == 'true':
+      pytest.fail(f'{e}: the GUI check must run in CI')
+    pytest.skip(str(e))
+
+
+def test_the_desktop_client_never_imports_tensorflow(server, clip_paths, display, tmp_path):
   reference = tmp_path / 'no_reference'
   reference.mkdir()
-  facts = _report(['xvfb-run', '-a', sys.executable, '-c', GUI, server.grpc_target, MODEL,
-                   str(reference), *clip_paths], tmp_path)
+  facts = _report([sys.executable, '-c', GUI, server.grpc_target, MODEL, str(reference),
+                   *clip_paths], tmp_path, DISPLAY=display)
   assert facts == {'gui_exit': 0, 'client_used': True, 'tensorflow': []}

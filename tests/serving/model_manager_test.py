@@ -10,7 +10,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from envsound.core import features
 from envsound.core.errors import EnvsoundError
-from envsound.serving import model_config, status
+from envsound.serving import model_config, server_errors
 from envsound.serving.model_manager import ModelManager, State
 from tests.support.tiny_model import export_tiny_model
 
@@ -71,7 +71,7 @@ def test_corrupt_version_is_reported_and_others_keep_serving(tmp_path, exported)
   assert versions[1].state == State.AVAILABLE
   assert manager.servable('m').version == 1
   assert manager.servable('other').version == 2
-  with pytest.raises(status.ServingError) as e:
+  with pytest.raises(server_errors.ServingError) as e:
     manager.servable('m', version=5)
   assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION
   manager.poll()  # not retried while the file is unchanged
@@ -88,10 +88,10 @@ def test_lookup_errors_use_tf_serving_codes(tmp_path, exported):
            (dict(name='m', label='canary'), grpc.StatusCode.INVALID_ARGUMENT,
             'Unrecognized servable version label: canary')]
   for kwargs, code, message in cases:
-    with pytest.raises(status.ServingError) as e:
+    with pytest.raises(server_errors.ServingError) as e:
       manager.servable(**kwargs)
     assert e.value.code == code and message in e.value.message
-  with pytest.raises(status.ServingError) as e:
+  with pytest.raises(server_errors.ServingError) as e:
     manager.version_states('nope')
   assert e.value.code == grpc.StatusCode.NOT_FOUND
   manager.stop()
@@ -103,7 +103,7 @@ def test_labels_on_unloaded_versions_need_the_flag(tmp_path, exported):
   with pytest.raises(EnvsoundError, match='allow_version_labels_for_unavailable_models'):
     ModelManager(config)
   manager = ModelManager(config, allow_unavailable_labels=True)
-  with pytest.raises(status.ServingError) as e:
+  with pytest.raises(server_errors.ServingError) as e:
     manager.servable('m', label='canary')
   assert e.value.code == grpc.StatusCode.NOT_FOUND
   manager.stop()
@@ -120,6 +120,6 @@ def test_policies_and_config_reload(tmp_path, exported):
   manager.reload_config(model_config.single_model_config('renamed', tmp_path / 'm'))
   assert manager.model_names() == ['renamed']
   assert manager.servable('renamed').version == 2
-  with pytest.raises(status.ServingError):
+  with pytest.raises(server_errors.ServingError):
     manager.servable('m')
   manager.stop()

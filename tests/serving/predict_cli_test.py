@@ -18,7 +18,7 @@ from envsound import cli
 from envsound.core import features
 from envsound.serving.client import Client
 from tests.serving.conftest import CLASSES
-from tests.support.server import pick_unused_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def clips(tmp_path_factory):
 @pytest.fixture(scope='module')
 def runs(server, clips):
   """The runs that reach a server (or try to), started together."""
-  dead = f'127.0.0.1:{pick_unused_port()}'
+  dead = f'127.0.0.1:{free_port()}'
   commands = {
       'table': ['--server', server.grpc_target, '--model', MODEL, '--top', '2', *clips],
       'json': ['--server', server.grpc_target, '--model', MODEL, '--label', 'stable',
@@ -132,7 +132,7 @@ def test_unknown_model_is_a_one_line_error(capsys, server, clips):
 def test_a_clip_of_the_wrong_shape_is_a_one_line_error_naming_its_file(capsys, tmp_path, clips):
   flat = tmp_path / 'flat.npy'
   np.save(flat, np.zeros(features.EMBEDDING_DIM, np.uint8))
-  run = _in_process(capsys, '--server', f'127.0.0.1:{pick_unused_port()}', '--model', MODEL,
+  run = _in_process(capsys, '--server', f'127.0.0.1:{free_port()}', '--model', MODEL,
                     clips[0], flat)
   line = _one_line_error(run)
   assert line.startswith(f'envsound: error: {flat}: shape (128,), expected')
@@ -151,7 +151,7 @@ def test_a_bad_file_is_a_one_line_error_naming_it(tmp_path, clips, name, write, 
   bad = tmp_path / name
   write(bad)
   # The server is never reached: a bad file stops the run before any call.
-  run = _envsound('--server', f'127.0.0.1:{pick_unused_port()}', '--model', MODEL,
+  run = _envsound('--server', f'127.0.0.1:{free_port()}', '--model', MODEL,
                   clips[0], bad, clips[1])
   line = _one_line_error(run)
   assert line.startswith(f'envsound: error: {bad}: ') and reason in line

@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,18 +18,15 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence, Tuple
 
 import grpc
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
-HOST = '127.0.0.1'
+from tests.support.ports import HOST, free_port
 
-
-def pick_unused_port() -> int:
-  with socket.socket() as s:
-    s.bind((HOST, 0))
-    return s.getsockname()[1]
+# The old name, still imported by tests outside tests/serving's server tests.
+pick_unused_port = free_port
 
 
 @dataclasses.dataclass
@@ -104,8 +100,9 @@ def stop_server(process: subprocess.Popen, timeout_s: float = 15) -> int:
 @contextlib.contextmanager
 def local_server(model_config_file=None, model_base_path=None, model_name: str = 'default',
                  flags: Sequence[str] = (), rest: bool = True, probe_model: Optional[str] = None,
-                 timeout_s: float = 120, log_dir=None) -> Iterator[RunningServer]:
-  """Runs ``envsound serve`` on unused 127.0.0.1 ports for the duration of the block.
+                 timeout_s: float = 120, log_dir=None,
+                 ports: Optional[Tuple[int, int]] = None) -> Iterator[RunningServer]:
+  """Runs ``envsound serve`` on 127.0.0.1 for the duration of the block.
 
   Args:
     model_config_file: a models.config (or give model_base_path [+ model_name]).
@@ -116,19 +113,23 @@ def local_server(model_config_file=None, model_base_path=None, model_name: str =
     probe_model: the model name the readiness probe asks about.
     timeout_s: how long to wait for the server to load its models and answer.
     log_dir: where the server's output goes (default: a temp dir).
+    ports: (gRPC, REST) ports to use, e.g. to restart on the same ones; default: unused
+      ports, picked again when the server cannot bind them.
   """
   log_dir = Path(log_dir or tempfile.mkdtemp(prefix='envsound-serve-'))
-  for attempt in range(3):  # a picked port can be taken before the server binds it
-    grpc_port, rest_port = pick_unused_port(), (pick_unused_port() if rest else 0)
+  attempts = 1 if ports else 3  # a picked port can be taken before the server binds it
+  for attempt in range(attempts):
+    grpc_port, rest_port = ports or (free_port(), free_port() if rest else 0)
     argv = [sys.executable, '-m', 'envsound', 'serve', f'--port={grpc_port}',
             f'--rest_api_port={rest_port}', '--file_system_poll_wait_seconds=1', *flags]
     if model_config_file:
       argv.append(f'--model_config_file={model_config_file}')
     else:
       argv += [f'--model_name={model_name}', f'--model_base_path={model_base_path}']
-    log_path = log_dir / f'serve-{grpc_port}.log'
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1')
-    with open(log_path, 'wb') as log_file:
+    fd, name = tempfile.mkstemp(prefix=f'serve-{grpc_port}-', suffix='.log', dir=log_dir)
+    log_path = Path(name)
+    with os.fdopen(fd, 'wb') as log_file:
       process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, env=env)
     try:
       wait_until_serving(f'{HOST}:{grpc_port}', probe_model or model_name, process, timeout_s)
@@ -138,7 +139,7 @@ def local_server(model_config_file=None, model_base_path=None, model_name: str =
     except (RuntimeError, TimeoutError) as e:
       stop_server(process)
       text = log_path.read_text(errors='replace')
-      if 'cannot bind' in text and attempt < 2:
+      if 'cannot bind' in text and attempt < attempts - 1:
         continue
       raise RuntimeError(f'{e}; log:\n{text[-3000:]}') from None
     break

@@ -1,4 +1,4 @@
-"""The results report's pure parts: reference model, scores, tables, plots, ranking text."""
+"""The results report's parts: reference model, scores, tables, plots, ranking text."""
 
 import collections
 import math
@@ -12,7 +12,10 @@ from sklearn import metrics
 
 from envsound.core import approaches, features
 
-from envsound.components import report
+from envsound import report
+from envsound.report import markdown, plots, ranking, runs, tfma_results
+from envsound.report import reference as reference_lib
+from envsound.report import scores as scores_lib
 from tests.components.conftest import make_clips, serialize
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
@@ -20,12 +23,12 @@ NAMES = ('rail', 'nature', 'speech_crowd')
 
 
 def _scores(confusion, evaluator_macro_f1=math.nan):
-  return report.scores_from_confusion(np.array(confusion), evaluator_macro_f1)
+  return scores_lib.scores_from_confusion(np.array(confusion), evaluator_macro_f1)
 
 
 def _result(name, accuracy=None, train_clips=100, eval_clips=400, epochs=3, **kwargs):
   """An ApproachResult; ``accuracy`` spreads a 400-clip diagonal over 3 classes."""
-  result = report.ApproachResult(approaches.by_name(name), train_clips=train_clips,
+  result = runs.ApproachResult(approaches.by_name(name), train_clips=train_clips,
                                  eval_clips=eval_clips, **kwargs)
   if accuracy is None:
     result.missing = [f'Trainer_{name}', f'Evaluator_{name}']
@@ -46,7 +49,7 @@ def test_pool_embeddings_masks_pad_frames():
   frames[0, :2] = [[255], [0]]
   frames[1] = 128
   mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]])
-  pooled = report.pool_embeddings(frames, mask)
+  pooled = reference_lib.pool_embeddings(frames, mask)
   assert pooled.shape == (3, features.EMBEDDING_DIM) and pooled.dtype == np.float32
   np.testing.assert_allclose(pooled[0], 0.0, atol=1e-6)  # mean of +2 and -2, pads ignored
   np.testing.assert_allclose(pooled[1], features.dequantize(128.0), atol=1e-6)
@@ -61,12 +64,12 @@ def test_read_pooled_reads_an_example_gen_split_and_drops_unlabelled(tmp_path):
     for embedding, env in clips:
       w.write(serialize(embedding, env))
     w.write(serialize(clips[0][0]))  # no environment
-  x, y = report.read_pooled(str(tmp_path), 'train')
+  x, y = reference_lib.read_pooled(str(tmp_path), 'train')
   assert list(y) == [env for _, env in clips]
   expected = [features.dequantize(e.astype(np.float32)).mean(axis=0) for e, _ in clips]
   np.testing.assert_allclose(x, expected, atol=1e-5)  # clips of 7, 10 and 12 frames
   with pytest.raises(FileNotFoundError):
-    report.read_pooled(str(tmp_path), 'eval')
+    reference_lib.read_pooled(str(tmp_path), 'eval')
 
 
 def test_reference_separates_synthetic_clusters():
@@ -74,18 +77,18 @@ def test_reference_separates_synthetic_clusters():
   centres = rng.normal(0, 3, (3, 8))
   y = np.arange(150) % 3
   x = centres[y] + rng.normal(0, 0.5, (150, 8))
-  scores = report.fit_reference(x[:90], y[:90], x[90:], y[90:], num_classes=4)
+  scores = reference_lib.fit_reference(x[:90], y[:90], x[90:], y[90:], num_classes=4)
   assert scores.accuracy > 0.95 and scores.macro_f1 > 0.95
   assert scores.confusion.shape == (4, 4) and scores.confusion.sum() == 60
   assert math.isnan(scores.per_class[3, 2])  # class 3: no clips, never predicted
   with pytest.raises(ValueError):
-    report.fit_reference(x[:5], np.zeros(5, int), x, y, 3)
+    reference_lib.fit_reference(x[:5], np.zeros(5, int), x, y, 3)
 
 
 def test_scores_from_confusion_match_scikit_learn():
   y_true = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
   y_pred = np.array([0, 1, 0, 1, 2, 2, 2, 0, 2])
-  scores = report.scores_from_predictions(y_true, y_pred, 4)
+  scores = scores_lib.scores_from_predictions(y_true, y_pred, 4)
   precision, recall, f1, _ = metrics.precision_recall_fscore_support(
       y_true, y_pred, labels=[0, 1, 2, 3], zero_division=np.nan)
   np.testing.assert_allclose(scores.per_class, np.stack([recall, precision, f1], 1))
@@ -102,31 +105,31 @@ def test_confusion_from_tfma_plot_fills_omitted_defaults():
       {'actualClassId': 2, 'predictedClassId': 2, 'numWeightedExamples': 4.0},
       {'actualClassId': 2, 'predictedClassId': -1, 'numWeightedExamples': 5.0},  # no prediction
   ]}]}}
-  np.testing.assert_array_equal(report.confusion_from_plot(plot, 3),
+  np.testing.assert_array_equal(tfma_results.confusion_from_plot(plot, 3),
                                 [[3, 0, 1], [2, 0, 0], [0, 0, 4]])
-  assert report.confusion_from_plot({}, 2).sum() == 0
+  assert tfma_results.confusion_from_plot({}, 2).sum() == 0
 
 
 def test_scores_from_eval_result_reads_the_overall_slice():
   EvalResult = collections.namedtuple('EvalResult', 'slicing_metrics plots')
   plot = {'multiClassConfusionMatrixAtThresholds': {'matrices': [{'entries': [
       {'numWeightedExamples': 3.0}, {'actualClassId': 1, 'numWeightedExamples': 1.0}]}]}}
-  overall = {'': {'': {report.ACCURACY: {'doubleValue': 0.75},
-                       report.MACRO_F1: {'doubleValue': 'NaN'}}}}
+  overall = {'': {'': {tfma_results.ACCURACY: {'doubleValue': 0.75},
+                       tfma_results.MACRO_F1: {'doubleValue': 'NaN'}}}}
   result = EvalResult(slicing_metrics=[((('environment_xf', 0),), {}), ((), overall)],
                       plots=[((), {'': {'': plot}})])
-  scores = report.scores_from_eval_result(result, 2)
+  scores = tfma_results.scores_from_eval_result(result, 2)
   assert scores.accuracy == 0.75 and math.isnan(scores.evaluator_macro_f1)
   np.testing.assert_array_equal(scores.confusion, [[3, 0], [1, 0]])
   assert scores.per_class[0, 0] == 1.0 and scores.per_class[0, 1] == 0.75
 
 
 def test_plots_write_pngs(tmp_path):
-  report.plot_confusion(np.array([[5, 1, 0], [2, 3, 0], [0, 0, 0]]), NAMES,
+  plots.plot_confusion(np.array([[5, 1, 0], [2, 3, 0], [0, 0, 0]]), NAMES,
                         tmp_path / 'confusion.png', 'Approach\naccuracy 0.5')
-  report.plot_history({'loss': [2.0, 1.5], 'val_loss': [2.1, 1.9], 'accuracy': [0.3, 0.4],
+  plots.plot_history({'loss': [2.0, 1.5], 'val_loss': [2.1, 1.9], 'accuracy': [0.3, 0.4],
                        'val_accuracy': [0.25, 0.35]}, tmp_path / 'curves.png', 'Approach')
-  report.plot_history({'loss': [2.0], 'val_loss': [2.1]}, tmp_path / 'one_epoch.png', 'One')
+  plots.plot_history({'loss': [2.0], 'val_loss': [2.1]}, tmp_path / 'one_epoch.png', 'One')
   for name in ('confusion.png', 'curves.png', 'one_epoch.png'):
     assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC
 
@@ -134,38 +137,38 @@ def test_plots_write_pngs(tmp_path):
 def test_results_table_lists_every_approach_reference_deltas_and_missing_ones():
   reference = _scores([[40, 10, 0], [10, 40, 0], [50, 0, 250]])  # accuracy 0.825
   results = [_result('cnn2d'), _result('cnn1d', 0.5), _result('cnn1d_150k', 0.9)]
-  table = report.results_table(results, reference, (100, 400))
+  table = markdown.results_table(results, reference, (100, 400))
   lines = table.splitlines()
   assert len(lines) == 2 + 4
   assert 'missing: Trainer_cnn2d, Evaluator_cnn2d did not run' in lines[2]
   assert '| 0.500 |' in lines[3] and '| -0.325 |' in lines[3] and 'yes / v17' in lines[3]
   assert '| +0.075 |' in lines[4] and '| 0.43 |' in lines[4]
-  assert lines[5].startswith(f'| {report.REFERENCE_TITLE} | balanced | 100 | 400 | 0.825 |')
-  text = '\n'.join(report.reference_lines(results, reference))
+  assert lines[5].startswith(f'| {reference_lib.REFERENCE_TITLE} | balanced | 100 | 400 | 0.825 |')
+  text = '\n'.join(markdown.reference_lines(results, reference))
   assert 'Approach 1 (cnn2d): missing' in text
   assert 'Approach 2 (cnn1d) does not beat the reference: accuracy -0.325' in text
   assert 'Approach 3 (cnn1d_150k) beats the reference on accuracy only: accuracy +0.075' in text
-  assert 'missing' in report.results_table(results, None, (None, None)).splitlines()[-1]
+  assert 'missing' in markdown.results_table(results, None, (None, None)).splitlines()[-1]
 
 
 def test_per_class_tables_give_one_column_per_model():
-  text = report.per_class_tables(NAMES, {'cnn1d': _scores([[2, 0, 0], [1, 1, 0], [0, 0, 0]])})
+  text = markdown.per_class_tables(NAMES, {'cnn1d': _scores([[2, 0, 0], [1, 1, 0], [0, 0, 0]])})
   assert '### Recall' in text and '### Precision' in text and '### F1' in text
   assert '| rail | 2 | 1.000 |' in text
   assert '| speech_crowd | 0 | n/a |' in text
 
 
-def test_ranking_text_when_the_seed_order_holds():
-  text = report.ranking_text([_result('cnn2d', 0.3), _result('cnn1d', 0.5),
+def test_ranking_text_when_the_research_project_order_holds():
+  text = ranking.ranking_text([_result('cnn2d', 0.3), _result('cnn1d', 0.5),
                               _result('cnn1d_150k', 0.7)], NAMES)
   assert 'this run: Approach 3 (0.700) > Approach 2 (0.500) > Approach 1 (0.300)' in text
-  assert 'The approaches rank as the seed reports.' in text
+  assert 'The approaches rank as the research project reports.' in text
 
 
 def test_ranking_text_explains_a_different_order_with_numbers():
   results = [_result('cnn2d', 0.1), _result('cnn1d', 0.53, train_clips=1572, epochs=2),
              _result('cnn1d_150k', 0.5, train_clips=11004, epochs=2)]
-  text = report.ranking_text(results, NAMES, cap=150_000, capped=False)
+  text = ranking.ranking_text(results, NAMES, cap=150_000, capped=False)
   assert 'The ranking differs' in text
   assert 'Approach 3 does not beat Approach 2 (0.500 vs 0.530)' in text
   assert 'Approach 3 11,004, Approach 2 1,572' in text
@@ -176,7 +179,7 @@ def test_ranking_text_explains_a_different_order_with_numbers():
 
 
 def test_ranking_text_without_enough_approaches():
-  text = report.ranking_text([_result('cnn2d'), _result('cnn1d'), _result('cnn1d_150k', 0.6)],
+  text = ranking.ranking_text([_result('cnn2d'), _result('cnn1d'), _result('cnn1d_150k', 0.6)],
                              NAMES)
   assert 'no ranking to compare' in text
 
@@ -194,3 +197,9 @@ def test_write_report_on_an_empty_run_lists_everything_as_missing(tmp_path):
   assert "balanced set's ExampleGen did not run" in text
   assert 'no ranking to compare' in text
   assert sorted(p.name for p in path.parent.iterdir()) == [report.REPORT_FILE]
+
+
+def test_scores_of_an_empty_confusion_are_undefined():
+  scores = scores_lib.scores_from_confusion(np.zeros((3, 3), np.int64))
+  assert math.isnan(scores.accuracy) and math.isnan(scores.macro_f1)
+  assert np.isnan(scores.per_class).all() and scores.confusion.shape == (3, 3)

@@ -32,10 +32,6 @@ class ServingError(Exception):
   def http_status(self) -> int:
     return _HTTP_STATUS.get(self.code, 500)
 
-  @property
-  def code_name(self) -> str:
-    return self.code.name
-
 
 def code_from_number(number: int) -> grpc.StatusCode:
   """Returns the StatusCode with canonical number ``number`` (tf.errors use the same)."""

@@ -1,0 +1,179 @@
+"""Reading ML Metadata: what a pipeline run recorded, for the report, run summaries and benches.
+
+:func:`open_store` opens a run's SQLite store read-only; :func:`latest_by_component` picks
+each component's latest artifact of a type; :func:`collect` gathers every approach's latest
+ExampleGen counts, Trainer history, Evaluator scores and blessing, and Pusher result;
+:func:`execution_spans` gives each component's start and end.
+"""
+
+import dataclasses
+import json
+import os
+from typing import Dict, List, Optional, Tuple
+
+from envsound.components import audioset_example_gen as example_gen_lib
+from envsound.components import training
+from envsound.core import approaches as approaches_lib
+from envsound.core.errors import EnvsoundError
+from envsound.report import scores as scores_lib
+from envsound.report import tfma_results
+
+
+@dataclasses.dataclass
+class ApproachResult:
+  """What a run recorded for one approach; None where a component did not run."""
+  approach: approaches_lib.Approach
+  train_clips: Optional[int] = None
+  eval_clips: Optional[int] = None
+  scores: Optional[scores_lib.Scores] = None
+  history: Optional[dict] = None
+  model_run: Optional[str] = None
+  blessed: Optional[bool] = None
+  pushed: Optional[str] = None  # pushed version, '' when not pushed
+  missing: List[str] = dataclasses.field(default_factory=list)
+
+  @property
+  def epochs(self) -> Optional[int]:
+    return len(self.history['history'].get('loss', [])) if self.history else None
+
+
+@dataclasses.dataclass
+class RunRecord:
+  """What :func:`collect` found in ML Metadata."""
+  results: List[ApproachResult]
+  examples: Dict[str, object]  # training set -> ExampleGen Examples artifact
+  settings: Dict[str, dict]    # training set -> ExampleGen settings
+
+
+def open_store(metadata_path: str):
+  """The ML Metadata store of a run's SQLite file, read-only.
+
+  Raises:
+    EnvsoundError: there is no such file.
+  """
+  # pylint: disable=import-outside-toplevel
+  from ml_metadata import metadata_store
+  from ml_metadata.proto import metadata_store_pb2
+  if '://' not in metadata_path and not os.path.exists(metadata_path):
+    raise EnvsoundError(f'{metadata_path}: no ML Metadata database')
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata_path
+  config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+  return metadata_store.MetadataStore(config)
+
+
+def _under(uri: str, root: Optional[str]) -> bool:
+  if not root:
+    return True
+  if '://' in root:
+    return uri.startswith(root.rstrip('/') + '/')
+  return os.path.realpath(uri).startswith(os.path.realpath(root).rstrip(os.sep) + os.sep)
+
+
+def latest_by_component(store, type_name: str, root: Optional[str] = None
+                        ) -> Dict[str, object]:
+  """Latest live artifact of a type per producing component (the folder above the key).
+
+  Args:
+    store: an ML Metadata store.
+    type_name: the artifact type ('Examples', 'Model', ...).
+    root: when given, only artifacts under this pipeline root count.
+  """
+  from ml_metadata.proto import metadata_store_pb2  # pylint: disable=import-outside-toplevel
+  latest = {}
+  for artifact in store.get_artifacts_by_type(type_name):
+    if artifact.state != metadata_store_pb2.Artifact.LIVE or not _under(artifact.uri, root):
+      continue
+    component = artifact.uri.rstrip('/').split('/')[-3]
+    if component not in latest or artifact.id > latest[component].id:
+      latest[component] = artifact
+  return latest
+
+
+def custom_property(item, key: str, default=None):
+  """An artifact's or execution's custom property value, or ``default``."""
+  if key not in item.custom_properties:
+    return default
+  value = item.custom_properties[key]
+  return getattr(value, value.WhichOneof('value'))
+
+
+def execution_spans(store) -> Dict[str, Tuple[float, float]]:
+  """(start, end) epoch seconds of each execution, by component id."""
+  spans = {}
+  for execution in store.get_executions():
+    node = next((c.name.split('.')[-1] for c in store.get_contexts_by_execution(execution.id)
+                 if c.type == 'node'), execution.name)
+    spans[node] = (execution.create_time_since_epoch / 1000,
+                   execution.last_update_time_since_epoch / 1000)
+  return spans
+
+
+def _example_gen_settings(store, artifact) -> Dict[str, object]:
+  """The ExampleGen settings (class_csv, max_train_clips...) and input_base of an artifact."""
+  from ml_metadata.proto import metadata_store_pb2  # pylint: disable=import-outside-toplevel
+  events = [e for e in store.get_events_by_artifact_ids([artifact.id])
+            if e.type == metadata_store_pb2.Event.OUTPUT]
+  if not events:
+    return {}
+  execution = store.get_executions_by_id([events[0].execution_id])[0]
+  custom_config = custom_property(execution, 'custom_config')
+  settings = (example_gen_lib.read_settings({'custom_config': custom_config})
+              if custom_config else {})
+  return {**settings, 'input_base': custom_property(execution, 'input_base')}
+
+
+def _read_history(result: ApproachResult, run) -> bool:
+  """Fills ``result.history`` from a ModelRun's history.json; False when there is none."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  history = run and os.path.join(run.uri, training.HISTORY_FILE)
+  if not history or not tf.io.gfile.exists(history):
+    return False
+  with tf.io.gfile.GFile(history) as f:
+    result.history, result.model_run = json.load(f), run.uri
+  return True
+
+
+def collect(pipeline_root: Optional[str], metadata_path: str,
+            num_classes: int) -> RunRecord:
+  """Reads each approach's latest artifacts from ML Metadata (artifacts under the root)."""
+  store = open_store(metadata_path)
+  latest = {t: latest_by_component(store, t, pipeline_root) for t in (
+      'Examples', 'Model', 'ModelRun', 'ModelEvaluation', 'ModelBlessing', 'PushedModel')}
+  examples, settings = {}, {}
+  for training_set in approaches_lib.TRAINING_SETS:
+    artifact = latest['Examples'].get(f'ExampleGen_{training_set}')
+    if artifact is not None:
+      examples[training_set] = artifact
+      settings[training_set] = _example_gen_settings(store, artifact)
+  results = []
+  for approach in approaches_lib.APPROACHES:
+    result = ApproachResult(approach)
+    results.append(result)
+    trainer, evaluator = f'Trainer_{approach.name}', f'Evaluator_{approach.name}'
+    data = examples.get(approach.training_set)
+    if data is None:
+      result.missing.append(f'ExampleGen_{approach.training_set}')
+    else:
+      result.train_clips = custom_property(data, 'clips_train_kept')
+      result.eval_clips = custom_property(data, 'clips_eval_kept')
+    if not _read_history(result, latest['ModelRun'].get(trainer)):
+      result.missing.append(trainer)
+    model = latest['Model'].get(trainer)
+    blessing = latest['ModelBlessing'].get(evaluator)
+    evaluation = latest['ModelEvaluation'].get(evaluator)
+    # An evaluation of an older model than the latest one is not this run's.
+    if (model is None or blessing is None or evaluation is None
+        or custom_property(blessing, 'current_model_id') != model.id):
+      result.missing.append(evaluator)
+      continue
+    result.blessed = bool(custom_property(blessing, 'blessed', 0))
+    result.scores = tfma_results.scores_from_eval_result(
+        tfma_results.load_candidate_result(evaluation.uri), num_classes)
+    pushed = latest['PushedModel'].get(f'Pusher_{approach.name}')
+    if pushed is None or pushed.id < blessing.id:
+      result.missing.append(f'Pusher_{approach.name}')
+    else:
+      result.pushed = (custom_property(pushed, 'pushed_version', '')
+                       if custom_property(pushed, 'pushed', 0) else '')
+  return RunRecord(results, examples, settings)

@@ -1,0 +1,131 @@
+"""Writes a pipeline run's results report: ``report.md`` and its PNG plots, atomically.
+
+:func:`write_report` reads ML Metadata for the latest artifacts of each approach's components,
+fits the reference model on the balanced set, and writes the research project's Results
+table on the data actually used, the ranking, per-environment metrics, confusion matrices and
+training curves into one folder. An approach whose components did not run is listed as
+missing.
+"""
+
+import pathlib
+from typing import Optional, Sequence
+
+from envsound.components import audioset_example_gen as example_gen_lib
+from envsound.core import approaches as approaches_lib
+from envsound.core.atomic import atomic_dir
+from envsound.core.taxonomy import load_taxonomy
+from envsound.report import markdown, plots, ranking, runs
+from envsound.report import reference as reference_lib
+from envsound.report.scores import Scores
+
+REPORT_FILE = 'report.md'
+
+
+def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: str,
+           class_names: Sequence[str], pipeline_root: str) -> str:
+  """The report's markdown text (plots are referred to by file name)."""
+  results = record.results
+  balanced = record.examples.get(approaches_lib.BALANCED)
+  ref_clips = ((runs.custom_property(balanced, 'clips_train_kept'),
+                runs.custom_property(balanced, 'clips_eval_kept'))
+               if balanced is not None else (None, None))
+  data_roots = sorted({str(s['input_base']) for s in record.settings.values()
+                       if s.get('input_base')})
+  big = record.examples.get(approaches_lib.WITH_UNBALANCED)
+  big_settings = record.settings.get(approaches_lib.WITH_UNBALANCED, {})
+  capped = None if big is None else bool(runs.custom_property(big, 'clips_train_over_cap', 0))
+  where = [f'Pipeline root: `{pipeline_root}`']
+  if data_roots:
+    where.append('Data: ' + ', '.join(f'`{d}`' for d in data_roots))
+  lines = [
+      '# envsound results', '', '  \n'.join(where), '', '## Results', '',
+      'The research project\'s Results table, reproduced on the data this run used. '
+      'Validation clips are the eval split of each training set\'s ExampleGen. Accuracy, '
+      'macro-F1 and the per-environment metrics score each model\'s top class (the '
+      'Evaluator\'s confusion matrix); macro-F1 is the unweighted mean of the '
+      'per-environment F1 scores. "Evaluator macro-F1" is TFMA\'s own: it binarises each '
+      'class one-vs-rest at probability 0.5, so a model whose top probabilities stay below '
+      '0.5 scores 0 there.', '',
+      markdown.results_table(results, reference, ref_clips), '',
+      'The reference is a multinomial logistic regression (scikit-learn, standardised inputs) '
+      'on each clip\'s mean dequantised VGGish embedding (pad frames masked out), trained on '
+      'the balanced set\'s training split and scored on its validation split.'
+      + (f' {reference_note}' if reference_note else ''), '',
+      *markdown.reference_lines(results, reference), '',
+      '## Ranking', '',
+      ranking.ranking_text(results, class_names, big_settings.get('max_train_clips'), capped), '',
+      '## Per-environment metrics', '']
+  scores = {r.approach.name: r.scores for r in results if r.scores is not None}
+  if reference is not None:
+    scores['reference'] = reference
+  lines += [markdown.per_class_tables(class_names, scores) if scores
+            else 'No model was evaluated.', '',
+            '## Confusion matrices and training curves', '',
+            'Rows: true environment; columns: predicted (top class). Curves: loss and '
+            'accuracy per epoch, training vs validation (from the Trainer\'s history.json).', '']
+  for r in results:
+    lines += [f'### {r.approach.title}', '']
+    if r.scores is not None:
+      lines.append(f'![confusion matrix of {r.approach.name}](confusion_{r.approach.name}.png)')
+    if r.history is not None:
+      lines.append(f'![training curves of {r.approach.name}](training_{r.approach.name}.png)')
+    if r.scores is None or r.history is None:
+      lines.append(f'Missing: {", ".join(r.missing)} did not run.')
+    lines.append('')
+  if reference is not None:
+    lines += ['### Reference', '',
+              '![confusion matrix of the reference](confusion_reference.png)', '']
+  logged = [r for r in results if r.model_run]
+  lines += ['## TensorBoard', '']
+  if logged:
+    spec = ','.join(f'{r.approach.name}:{r.model_run}' for r in logged)
+    lines += ['This run\'s training logs:', '', '```',
+              f'tensorboard --logdir_spec {spec}', '```', '',
+              f'Every run under the pipeline root: `tensorboard --logdir {pipeline_root}`', '']
+  else:
+    lines += ['No Trainer logs were found.', '']
+  return '\n'.join(lines)
+
+
+def write_report(pipeline_root: str, metadata_path: str, out_dir) -> pathlib.Path:
+  """Writes ``report.md`` and its plots into ``out_dir`` (replaced as a whole).
+
+  Args:
+    pipeline_root: the run's pipeline root (only artifacts under it are read).
+    metadata_path: the run's ML Metadata SQLite file.
+    out_dir: the report folder.
+
+  Returns:
+    The pathlib.Path of ``report.md``.
+  """
+  class_names = list(load_taxonomy().names)
+  record = runs.collect(pipeline_root, metadata_path, len(class_names))
+  trained = next((r.history for r in record.results if r.history), None)
+  if trained and trained.get('class_names'):
+    class_names = list(trained['class_names'])
+  reference, note = None, ''
+  balanced = record.examples.get(approaches_lib.BALANCED)
+  if balanced is None:
+    note = 'It is missing: the balanced set\'s ExampleGen did not run.'
+  else:
+    try:
+      reference = reference_lib.fit_reference(
+          *reference_lib.read_pooled(balanced.uri, example_gen_lib.TRAIN),
+          *reference_lib.read_pooled(balanced.uri, example_gen_lib.EVAL), len(class_names))
+    except (ValueError, FileNotFoundError) as e:
+      note = f'It is missing: {e}'
+  with atomic_dir(out_dir, overwrite=True) as tmp:
+    for r in record.results:
+      if r.scores is not None:
+        plots.plot_confusion(r.scores.confusion, class_names,
+                             tmp / f'confusion_{r.approach.name}.png',
+                             f'{r.approach.title}\naccuracy {r.scores.accuracy:.3f}')
+      if r.history is not None:
+        plots.plot_history(r.history['history'], tmp / f'training_{r.approach.name}.png',
+                           r.approach.title)
+    if reference is not None:
+      plots.plot_confusion(reference.confusion, class_names, tmp / 'confusion_reference.png',
+                           f'{reference_lib.REFERENCE_TITLE}\naccuracy {reference.accuracy:.3f}')
+    (tmp / REPORT_FILE).write_text(
+        render(record, reference, note, class_names, pipeline_root), encoding='utf-8')
+  return pathlib.Path(out_dir) / REPORT_FILE

@@ -1,0 +1,1 @@
+"""VGGish: raw audio in, AudioSet-compatible embeddings out (front end, network, PCA)."""
