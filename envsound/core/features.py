@@ -68,3 +68,4 @@ def dequantize(values):
 AUDIO_EMBEDDING_XF = transformed_name(AUDIO_EMBEDDING_KEY)  # float32 [NUM_FRAMES * EMBEDDING_DIM], normalised
 MASK_XF = transformed_name('mask')              # float32 [NUM_FRAMES]: 1 for real frames, 0 for pad
 LABEL_XF = transformed_name(ENVIRONMENT_KEY)    # int64 []: environment index, -1 when absent
+CLIP_ID_XF = transformed_name('clip_id')  # string []: "<video_id>:<start seconds>"
