@@ -51,7 +51,13 @@ TOP_CLASS = 'top_class'              # string [batch]
 TOP_SCORE = 'top_score'              # float32 [batch]
 CLASS_NAMES = 'class_names'          # string [batch, num_classes] (same row for each clip)
 PENULTIMATE = 'penultimate'          # float32 [batch, d]: the model's penultimate layer, for maps
-PREDICTION_OUTPUTS = (PROBABILITIES, TOP_CLASS, TOP_SCORE, CLASS_NAMES, PENULTIMATE)
+MAP_XY = 'map_xy'                       # float32 [batch, 2]: a clip's position on the model's map
+REFERENCE_MAP_SIGNATURE = 'reference_map'
+REFERENCE_INDEX_INPUT = 'index'         # int64 [batch]: rows of the reference set to return
+REFERENCE_COUNT = 'count'               # int64 [batch]: size of the reference set (every row)
+REFERENCE_CLIP_ID = 'clip_id'           # string [batch]: "<video_id>:<start seconds>"
+REFERENCE_ENVIRONMENT = 'environment_name'  # string [batch]: true environment of the clip
+PREDICTION_OUTPUTS = (PROBABILITIES, TOP_CLASS, TOP_SCORE, CLASS_NAMES, PENULTIMATE, MAP_XY)
 
 
 def transformed_name(key: str) -> str:
