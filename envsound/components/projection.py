@@ -10,6 +10,7 @@ numba compiles UMAP's code on first use; its cache goes to ``NUMBA_CACHE_DIR`` (
 """
 
 import os
+import sys
 import warnings
 from typing import Optional
 
@@ -28,7 +29,10 @@ def numba_cache_dir() -> str:
 
 
 def _import_umap():
+  """Imports umap with numba's cache set (also when numba itself is already imported)."""
   os.environ.setdefault('NUMBA_CACHE_DIR', numba_cache_dir())
+  if 'numba' in sys.modules and 'umap' not in sys.modules:
+    sys.modules['numba'].config.CACHE_DIR = os.environ['NUMBA_CACHE_DIR']
   import umap  # pylint: disable=import-outside-toplevel  (slow: imports numba)
   return umap
 
