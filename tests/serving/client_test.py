@@ -25,6 +25,7 @@ from envsound.serving.client_errors import (InvalidRequestError, MessageTooLarge
 from envsound.serving.local_server import ModelServer
 from envsound.serving.options import ServerOptions
 from tests.serving.conftest import CLASSES, MAX_MESSAGE_BYTES
+from tests.support import tiny_model
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -109,7 +110,7 @@ def test_mixed_uint8_and_float_clips_of_any_length(client, prediction_stub):
   assert (result.model_name, result.model_version, result.class_names) == (MODEL, 2, CLASSES)
   assert len(result) == 4 and result.probabilities.shape == (4, len(CLASSES))
   assert result.embedding.shape[0] == 4 and result.top_score.shape == (4,)
-  assert result.map_xy is None  # the tiny model has no map_xy output
+  assert result.map_xy.shape == (4, 2) and result.map_xy.dtype == np.float32
   # Each clip sent alone, in its own dtype and length: the model pads/cuts it itself.
   expected = np.concatenate([
       _grpc_probabilities(prediction_stub, (c if c.dtype == np.uint8 else
@@ -193,11 +194,51 @@ def test_bad_clips_are_refused_before_sending(client, clips, error, message):
   assert str(e.value).startswith(message)
 
 
-def test_a_model_without_a_reference_map_says_what_to_do(client):
-  with pytest.raises(NoReferenceMapError) as e:
-    client.reference_map(MODEL, label='stable')
+@pytest.mark.parametrize('kwargs,version', [({}, 2), ({'label': 'stable'}, 1)])
+def test_reference_map_gives_the_exported_reference_rows(server, kwargs, version):
+  # 5 rows per request: the count, then 24 rows in 5 chunks, all from one version.
+  with Client(server.grpc_target, max_batch_clips=5) as small:
+    ref = small.reference_map(MODEL, **kwargs)
+  assert ref.model_version == version and len(ref) == tiny_model.REFERENCE_SIZE
+  assert ref.clip_ids == tiny_model.reference_clip_ids()
+  assert ref.environments == [CLASSES[i % len(CLASSES)] for i in range(len(ref))]
+  assert ref.xy.shape == (len(ref), 2) and ref.xy.dtype == np.float32
+  # The stored rows are what the same version computes for the reference clips' frames.
+  with Client(server.grpc_target) as c:
+    placed = c.predict(MODEL, tiny_model.reference_frames(seed=version), version=version)
+  np.testing.assert_allclose(ref.xy, placed.map_xy, rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(ref.penultimate, placed.embedding, rtol=1e-5, atol=1e-5)
+
+
+@pytest.fixture(scope='module')
+def older_export(tmp_path_factory):
+  """envsound serve over a model exported before the map: predict_embeddings only."""
+  base = tmp_path_factory.mktemp('older') / MODEL
+
+  class Older(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, None, features.EMBEDDING_DIM],
+                                                tf.uint8)])
+    def predict(self, embedding):
+      return {features.TOP_SCORE: tf.reduce_mean(tf.cast(embedding, tf.float32), [1, 2])}
+
+  module = Older()
+  tf.saved_model.save(module, str(base / '1'),
+                      signatures={features.UINT8_SIGNATURE: module.predict})
+  server = ModelServer(ServerOptions(port=free_port(), rest_api_port=0, model_name=MODEL,
+                                     model_base_path=str(base),
+                                     file_system_poll_wait_seconds=0))
+  server.start()
+  try:
+    yield f'127.0.0.1:{server.grpc_port}'
+  finally:
+    server.stop()
+
+
+def test_a_model_without_a_reference_map_says_what_to_do(older_export):
+  with Client(older_export) as c, pytest.raises(NoReferenceMapError) as e:
+    c.reference_map(MODEL)
   assert str(e.value) == (
-      f'{client.target}: model {MODEL} has no reference_map signature (exported by an older '
+      f'{older_export}: model {MODEL} has no reference_map signature (exported by an older '
       'envsound); re-run the pipeline or choose a reference folder')
   assert e.value.code == 'FAILED_PRECONDITION'
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from envsound.core import features
+from tests.support import tiny_model
 from tests.support.display import XvfbMissing, xvfb
 
 pytestmark = pytest.mark.integration
@@ -25,20 +26,18 @@ import contextlib, io, json, sys
 import numpy as np
 target, model, *paths = sys.argv[1:]
 ''' + _REPORT + r'''
-from envsound.serving.client import Client, NoReferenceMapError
+from envsound.serving.client import Client
 from envsound import cli
 with Client(target) as client:
   models = [m.name for m in client.list_models()]
   signatures = sorted(client.metadata(model, label='stable').signatures)
   rows = len(client.predict(model, [np.load(p) for p in paths]))
-  try:
-    client.reference_map(model)
-  except NoReferenceMapError:
-    pass
+  reference_rows = len(client.reference_map(model))
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
   code = cli.main(['predict', '--server', target, '--model', model, '--json', *paths])
-report(models=models, signatures=signatures, rows=rows, predict_exit=code,
+report(models=models, signatures=signatures, rows=rows, reference_rows=reference_rows,
+       predict_exit=code,
        predicted=len(json.loads(out.getvalue())['predictions']))
 '''
 GUI = r'''
@@ -87,6 +86,7 @@ def test_the_client_library_and_predict_never_import_tensorflow(server, clip_pat
   assert MODEL in facts['models'] and features.UINT8_SIGNATURE in facts['signatures']
   assert facts['rows'] == facts['predicted'] == len(clip_paths)
   assert facts['predict_exit'] == 0
+  assert facts['reference_rows'] == tiny_model.REFERENCE_SIZE
 
 
 @pytest.fixture(scope='module')
