@@ -16,7 +16,8 @@ test: setup
 
 setup: $(STAMP)
 
-$(STAMP): requirements/lock.txt pyproject.toml
+# The editable install runs the build step that generates envsound_wire (setup.py).
+$(STAMP): requirements/lock.txt pyproject.toml setup.py scripts/wire_codegen.py
 	@py=$$(scripts/find-python310.sh) || exit 1; \
 	  [ -x $(BIN)/python ] || $$py -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -30,4 +31,4 @@ lock: setup
 	  --python-platform x86_64-manylinux_2_31 -o requirements/lock.txt
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info envsound_wire

@@ -14,6 +14,12 @@ from typing import Optional, Sequence
 
 from envsound.core.errors import EnvsoundError
 
+# What only the `pipeline` extra installs: a command that needs them says so on one line.
+_PIPELINE_EXTRA = frozenset((
+    'tensorflow', 'tensorflow_serving', 'tf_keras', 'tfx', 'tfx_bsl', 'apache_beam',
+    'tensorflow_transform', 'tensorflow_data_validation', 'tensorflow_model_analysis',
+    'ml_metadata', 'tqdm', 'pandas', 'aiohttp', 'grpc_health'))
+
 # Modules that add subcommands, in the order ``--help`` lists them.
 _COMMAND_MODULES = (
     'envsound.demo',
@@ -63,6 +69,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.verbose:
       raise
     print(f'envsound: error: {e}', file=sys.stderr)
+    return 1
+  except ModuleNotFoundError as e:
+    if args.verbose or (e.name or '').split('.')[0] not in _PIPELINE_EXTRA:
+      raise
+    print(f'envsound: error: `envsound {args.command}` needs the pipeline extra (no module '
+          f"{e.name}): pip install 'envsound[pipeline]'", file=sys.stderr)
     return 1
   except KeyboardInterrupt:
     print('envsound: interrupted', file=sys.stderr)

@@ -6,7 +6,7 @@ once parsed (a few hundred MB even for 150k clips), then shuffled and re-batched
 so later epochs run at in-memory speed (bench/trainer_throughput.py measures it).
 """
 
-from typing import Dict, Iterable, List, Tuple, Union
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -68,26 +68,42 @@ def input_fn(file_pattern, tft_output: tft.TFTransformOutput, batch_size: int, *
   return ds.batch(batch_size).map(split_label).prefetch(tf.data.AUTOTUNE)
 
 
+def read_columns(file_pattern, tft_output: tft.TFTransformOutput,
+                 keys: Sequence[str]) -> Dict[str, np.ndarray]:
+  """Loads the named transformed features of a whole split into memory, row-aligned.
+
+  Raises:
+    KeyError: a key is not a feature of the Transform output.
+  """
+  spec = tft_output.transformed_feature_spec()
+  missing = sorted(set(keys) - set(spec))
+  if missing:
+    raise KeyError(f'transformed features lack {missing} (have {sorted(spec)})')
+  files = list_files(file_pattern)
+  wanted = {k: spec[k] for k in keys}
+  ds = tf.data.TFRecordDataset(files, compression_type=_compression(files),
+                               num_parallel_reads=tf.data.AUTOTUNE)
+  ds = ds.batch(4096).map(lambda x: tf.io.parse_example(x, wanted),
+                          num_parallel_calls=tf.data.AUTOTUNE)
+  columns: Dict[str, list] = {k: [] for k in keys}
+  for batch in ds.as_numpy_iterator():
+    for k in keys:
+      columns[k].append(batch[k])
+  return {k: np.concatenate(v) if v else np.zeros([0, *wanted[k].shape],
+                                                  wanted[k].dtype.as_numpy_dtype)
+          for k, v in columns.items()}
+
+
 def to_numpy(file_pattern, tft_output: tft.TFTransformOutput) -> Tuple[Dict[str, np.ndarray],
                                                                         np.ndarray]:
   """Loads a whole transformed split into memory (reports, the reference model, benchmarks)."""
-  ds = parsed_dataset(file_pattern, tft_output).batch(4096).map(split_label)
-  xs: Dict[str, list] = {k: [] for k in MODEL_INPUTS}
-  ys = []
-  for x, y in ds.as_numpy_iterator():
-    for k in MODEL_INPUTS:
-      xs[k].append(x[k])
-    ys.append(y)
-  return {k: np.concatenate(v) for k, v in xs.items()}, np.concatenate(ys)
+  columns = read_columns(file_pattern, tft_output, MODEL_INPUTS + (features.LABEL_XF,))
+  return {k: columns[k] for k in MODEL_INPUTS}, columns[features.LABEL_XF]
 
 
 def read_labels(file_pattern, tft_output: tft.TFTransformOutput) -> np.ndarray:
   """The int64 labels of a transformed split (parses only the label feature)."""
-  files = list_files(file_pattern)
-  spec = {features.LABEL_XF: tft_output.transformed_feature_spec()[features.LABEL_XF]}
-  ds = tf.data.TFRecordDataset(files, compression_type=_compression(files))
-  ds = ds.batch(4096).map(lambda x: tf.io.parse_example(x, spec)[features.LABEL_XF])
-  return np.concatenate(list(ds.as_numpy_iterator()) or [np.zeros([0], np.int64)])
+  return read_columns(file_pattern, tft_output, (features.LABEL_XF,))[features.LABEL_XF]
 
 
 def class_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -1,10 +1,13 @@
 """tf.Transform preprocessing for AudioSet clips (TFX Transform calls ``preprocessing_fn``).
 
 Raw input (schemas/audioset_raw.pbtxt's tensor_representation_group): ``audio_embedding`` a
-string RaggedTensor ``[batch, (frames), (1)]`` of 128-byte frames and ``environment`` an int64
-SparseTensor ``[batch, (1)]``. Output (features.py): the dequantised frames padded or cut to
-``NUM_FRAMES``, normalised per dimension with full-pass statistics over real frames and
-flattened (``AUDIO_EMBEDDING_XF``), the frame mask (``MASK_XF``) and the label (``LABEL_XF``).
+string RaggedTensor ``[batch, (frames), (1)]`` of 128-byte frames, ``environment`` an int64
+SparseTensor ``[batch, (1)]``, ``video_id`` and ``start_time_seconds`` SparseTensors. Output
+(features.py): the dequantised frames padded or cut to ``NUM_FRAMES``, normalised per
+dimension with full-pass statistics over real frames and flattened (``AUDIO_EMBEDDING_XF``),
+the frame mask (``MASK_XF``), the label (``LABEL_XF``) and the clip id (``CLIP_ID_XF``, which
+names the reference clips of the model's map). Serving signatures pass only the frames: TFT
+prunes the outputs of features they lack.
 The serving signatures run this same graph (signatures.py), so nothing is re-implemented.
 """
 
@@ -53,23 +56,32 @@ def pad_frames(frames: tf.RaggedTensor) -> Tuple[tf.Tensor, tf.Tensor]:
   return dense, mask
 
 
-def first_or_default(sparse: tf.SparseTensor, default: int = -1) -> tf.Tensor:
+def first_or_default(sparse: tf.SparseTensor, default=-1) -> tf.Tensor:
   """The first value of each row of a varlen SparseTensor ``[batch, (n)]``, or ``default``."""
-  dense = tf.sparse.to_dense(sparse, default_value=tf.cast(default, sparse.dtype))
-  pad = tf.fill([tf.shape(dense)[0], 1], tf.cast(default, sparse.dtype))
+  default = tf.constant(default, dtype=sparse.dtype)
+  dense = tf.sparse.to_dense(sparse, default_value=default)
+  pad = tf.fill([tf.shape(dense)[0], 1], default)
   return tf.concat([dense, pad], axis=1)[:, 0]
+
+
+def clip_ids(video_id: tf.SparseTensor, start_time: tf.SparseTensor) -> tf.Tensor:
+  """string ``[batch]``: ``"<video_id>:<start seconds>"`` (e.g. ``"abc:30"``, ``"abc:2.5"``)."""
+  start = tf.strings.as_string(first_or_default(start_time, 0.0), shortest=True)
+  return tf.strings.join([first_or_default(video_id, ''), start], separator=':')
 
 
 def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
   """tf.Transform callback: raw AudioSet features -> fixed-shape model features.
 
   Args:
-    inputs: raw features as described in the module docstring (``environment`` may be
-      absent, as at serving time; TFT then prunes the label output).
+    inputs: raw features as described in the module docstring (``environment``, ``video_id``
+      and ``start_time_seconds`` may be absent, as at serving time; TFT then prunes the
+      outputs made from them).
 
   Returns:
     ``AUDIO_EMBEDDING_XF`` float32 ``[batch, NUM_FRAMES * EMBEDDING_DIM]``, ``MASK_XF`` float32
-    ``[batch, NUM_FRAMES]`` and, with ``environment`` given, ``LABEL_XF`` int64 ``[batch]``.
+    ``[batch, NUM_FRAMES]``, with ``environment`` given ``LABEL_XF`` int64 ``[batch]`` and
+    with ``video_id`` and ``start_time_seconds`` given ``CLIP_ID_XF`` string ``[batch]``.
   """
   frames = decode_frames(inputs[features.AUDIO_EMBEDDING_KEY])
   dense, mask = pad_frames(frames)
@@ -85,4 +97,7 @@ def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
   }
   if features.ENVIRONMENT_KEY in inputs:
     outputs[features.LABEL_XF] = first_or_default(inputs[features.ENVIRONMENT_KEY])
+  if features.VIDEO_ID_KEY in inputs and features.START_TIME_KEY in inputs:
+    outputs[features.CLIP_ID_XF] = clip_ids(inputs[features.VIDEO_ID_KEY],
+                                            inputs[features.START_TIME_KEY])
   return outputs

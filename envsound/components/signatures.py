@@ -14,13 +14,17 @@ very same preprocessing as training. Names and output keys come from features.py
   frames) -> ``classes`` and ``scores``, with method ``tensorflow/serving/classify``, so TF
   Serving's Classify API works too.
 - ``transform_features``: serialized examples -> transformed features and label (TFMA).
+- ``reference_map``: the reference points of the model's map (reference_map.py).
+
+With a map projection (projection.py's network on the penultimate layer) every prediction
+signature also returns ``map_xy``, the clip's position on the model's map.
 
 ``save_model`` writes them (``tf.saved_model.save`` marks every signature as a predict
 one; it then sets the classify signature's method name).
 """
 
 import os
-from typing import Dict, Mapping, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -28,6 +32,7 @@ import tf_keras
 
 from envsound.core import features
 from envsound.components.model_layers import PENULTIMATE_LAYER
+from envsound.components.reference_map import ReferenceMap, ReferenceSet
 
 _BYTE_TABLE = [bytes([i]) for i in range(256)]
 
@@ -80,13 +85,19 @@ def embedding_to_raw(embedding: tf.Tensor) -> Dict[str, tf.Tensor]:
 
 
 def make_signatures(model: tf_keras.Model, tft_output: tft.TFTransformOutput,
-                    class_names: Sequence[str]) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+                    class_names: Sequence[str],
+                    map_projection: Optional[tf_keras.Model] = None,
+                    reference: Optional[ReferenceSet] = None
+                    ) -> Dict[str, tf.types.experimental.ConcreteFunction]:
   """Builds the SavedModel signatures of a trained model.
 
   Args:
     model: Keras model on the transformed features, with a layer named PENULTIMATE_LAYER.
     tft_output: the Transform graph the model was trained on.
     class_names: environment ids in class index order.
+    map_projection: penultimate ``[batch, d]`` -> map ``[batch, 2]``; adds ``map_xy``
+      to every prediction signature.
+    reference: the map's reference points; adds the ``reference_map`` signature.
 
   Returns:
     ``{signature name: concrete function}`` for ``model.save(..., signatures=...)``.
@@ -95,6 +106,7 @@ def make_signatures(model: tf_keras.Model, tft_output: tft.TFTransformOutput,
   model.tft_layer = tft_output.transform_features_layer()
   model.serving_model = tf_keras.Model(
       model.inputs, [model.output, model.get_layer(PENULTIMATE_LAYER).output])
+  model.map_projection = map_projection
   names = tf.constant([str(c) for c in class_names])
 
   def predict(raw: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
@@ -102,13 +114,16 @@ def make_signatures(model: tf_keras.Model, tft_output: tft.TFTransformOutput,
     inputs = {k: transformed[k] for k in (features.AUDIO_EMBEDDING_XF, features.MASK_XF)}
     probabilities, embedding = model.serving_model(inputs, training=False)
     batch = tf.shape(probabilities)[0]
-    return {
+    outputs = {
         features.PROBABILITIES: probabilities,
         features.TOP_CLASS: tf.gather(names, tf.argmax(probabilities, axis=1)),
         features.TOP_SCORE: tf.reduce_max(probabilities, axis=1),
         features.CLASS_NAMES: tf.tile(names[tf.newaxis, :], [batch, 1]),
         features.PENULTIMATE: embedding,
     }
+    if model.map_projection is not None:
+      outputs[features.MAP_XY] = model.map_projection(embedding, training=False)
+    return outputs
 
   examples_spec = tf.TensorSpec([None], tf.string, name=features.SERIALIZED_INPUT)
 
@@ -137,23 +152,28 @@ def make_signatures(model: tf_keras.Model, tft_output: tft.TFTransformOutput,
     return {features.CLASSIFY_CLASSES: outputs[features.CLASS_NAMES],
             features.CLASSIFY_SCORES: outputs[features.PROBABILITIES]}
 
-  return {
+  functions = {
       features.SERVING_SIGNATURE: serve_examples.get_concrete_function(),
       features.CLASSIFY_SIGNATURE: classify.get_concrete_function(),
       features.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
       features.UINT8_SIGNATURE: predict_embeddings.get_concrete_function(),
       features.FLOAT_SIGNATURE: predict_float_embeddings.get_concrete_function(),
   }
+  if reference is not None:
+    model.reference_map = ReferenceMap(reference)
+    functions[features.REFERENCE_MAP_SIGNATURE] = model.reference_map.lookup
+  return functions
 
 
 METHOD_NAMES = {features.CLASSIFY_SIGNATURE: features.CLASSIFY_METHOD}
 
 
 def save_model(model: tf_keras.Model, export_dir: str, tft_output: tft.TFTransformOutput,
-               class_names: Sequence[str]) -> None:
+               class_names: Sequence[str], map_projection: Optional[tf_keras.Model] = None,
+               reference: Optional[ReferenceSet] = None) -> None:
   """Saves ``model`` with make_signatures' signatures and their TF Serving method names."""
-  model.save(export_dir, save_format='tf',
-             signatures=make_signatures(model, tft_output, class_names))
+  model.save(export_dir, save_format='tf', signatures=make_signatures(
+      model, tft_output, class_names, map_projection, reference))
   set_method_names(export_dir, METHOD_NAMES)
 
 

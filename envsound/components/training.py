@@ -3,7 +3,9 @@
 A trainer module supplies its ``Hparams`` (a subclass of :class:`TrainerHparams`) and a
 ``build_model(hp, num_classes)``; :func:`train_and_export` does the rest in the order of
 TFX's penguin example: Transform output -> datasets -> model -> fit (TensorBoard, history
-JSON in ``fn_args.model_run_dir``) -> SavedModel with signatures.py's signatures.
+JSON in ``fn_args.model_run_dir``) -> the model's map on the validation split (model_map.py;
+separation figures in ``fn_args.model_run_dir``) -> SavedModel with signatures.py's
+signatures, ``map_xy`` and ``reference_map`` included.
 """
 
 import dataclasses
@@ -18,7 +20,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 
-from envsound.components import data, losses, signatures
+from envsound.components import data, losses, model_map, projection, signatures
 from envsound.core import warmup
 
 HISTORY_FILE = 'history.json'
@@ -39,7 +41,9 @@ class TrainerHparams:
     class_weighting: 'none', 'sqrt' or 'balanced' (losses.class_weights).
     focal_gamma: focal-loss gamma; 0 is cross-entropy.
     mixup_alpha: Beta(alpha, alpha) mixup of training batches; 0 turns it off.
-    seed: random seed (weights, shuffling, augmentation).
+    seed: random seed (weights, shuffling, augmentation, the map's UMAP and projection).
+    map_reference: at most this many validation clips (a stratified sample) are the
+      reference points of the exported map.
   """
   epochs: int = 10
   batch_size: int = 64
@@ -50,6 +54,7 @@ class TrainerHparams:
   focal_gamma: float = 0.0
   mixup_alpha: float = 0.0
   seed: int = 0
+  map_reference: int = projection.MAX_REFERENCE
 
   @classmethod
   def from_custom_config(cls, custom_config: Optional[Mapping[str, Any]]):
@@ -69,6 +74,8 @@ class TrainerHparams:
                       sorted(names))
     hp = cls(**{k: v for k, v in config.items() if k in names})
     losses.class_weights([1], hp.class_weighting)  # validates the name
+    if hp.map_reference < 1:
+      raise ValueError(f'map_reference must be at least 1, got {hp.map_reference}')
     return hp
 
 
@@ -152,6 +159,10 @@ def train_and_export(fn_args, hp: TrainerHparams,
   with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), 'w') as f:
     json.dump(record, f, indent=1)
 
-  signatures.save_model(model, fn_args.serving_model_dir, tft_output, class_names)
+  fitted = model_map.fit_model_map(model, fn_args.eval_files, tft_output, class_names, hp.seed,
+                                   hp.map_reference)
+  model_map.write_separation(fitted, fn_args.model_run_dir)
+  signatures.save_model(model, fn_args.serving_model_dir, tft_output, class_names,
+                        fitted.projection, fitted.reference)
   warmup.write_warmup_requests(fn_args.serving_model_dir)
   return history

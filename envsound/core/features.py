@@ -56,7 +56,13 @@ TOP_CLASS = 'top_class'              # string [batch]
 TOP_SCORE = 'top_score'              # float32 [batch]
 CLASS_NAMES = 'class_names'          # string [batch, num_classes] (same row for each clip)
 PENULTIMATE = 'penultimate'          # float32 [batch, d]: the model's penultimate layer, for maps
-PREDICTION_OUTPUTS = (PROBABILITIES, TOP_CLASS, TOP_SCORE, CLASS_NAMES, PENULTIMATE)
+MAP_XY = 'map_xy'                       # float32 [batch, 2]: a clip's position on the model's map
+REFERENCE_MAP_SIGNATURE = 'reference_map'
+REFERENCE_INDEX_INPUT = 'index'         # int64 [batch]: rows of the reference set to return
+REFERENCE_COUNT = 'count'               # int64 [batch]: size of the reference set (every row)
+REFERENCE_CLIP_ID = 'clip_id'           # string [batch]: "<video_id>:<start seconds>"
+REFERENCE_ENVIRONMENT = 'environment_name'  # string [batch]: true environment of the clip
+PREDICTION_OUTPUTS = (PROBABILITIES, TOP_CLASS, TOP_SCORE, CLASS_NAMES, PENULTIMATE, MAP_XY)
 
 
 def transformed_name(key: str) -> str:
@@ -98,6 +104,7 @@ def requantize(values):
 AUDIO_EMBEDDING_XF = transformed_name(AUDIO_EMBEDDING_KEY)  # float32 [NUM_FRAMES * EMBEDDING_DIM], normalised
 MASK_XF = transformed_name('mask')              # float32 [NUM_FRAMES]: 1 for real frames, 0 for pad
 LABEL_XF = transformed_name(ENVIRONMENT_KEY)    # int64 []: environment index, -1 when absent
+CLIP_ID_XF = transformed_name('clip_id')  # string []: "<video_id>:<start seconds>"
 
 # The VGGish SavedModel (``envsound vggish export``): 16 kHz mono float32 waveforms in [-1, 1]
 # in, AudioSet-compatible embeddings out (one frame per non-overlapping 0.96 s).

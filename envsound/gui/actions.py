@@ -15,7 +15,7 @@ from envsound.core.errors import EnvsoundError
 from envsound.gui import loader, reference as refs, session as sess
 from envsound.gui.plot import Panel
 from envsound.gui.worker import Job
-from envsound.serving.errors import ServerUnavailableError
+from envsound.serving.client_errors import ServerUnavailableError
 
 
 def model_choices(models) -> Dict[str, sess.ModelChoice]:

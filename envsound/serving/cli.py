@@ -68,32 +68,14 @@ def _models_config(args: argparse.Namespace) -> int:
   return 0
 
 
-def load_clip(path: Path):
-  """Reads one ``.npy`` clip without unpickling; InvalidInputError when it is not one."""
-  import numpy as np  # pylint: disable=import-outside-toplevel
-  from envsound.core.errors import InvalidInputError  # pylint: disable=import-outside-toplevel
-  try:
-    clip = np.load(path, allow_pickle=False)
-  except (OSError, ValueError) as e:
-    raise InvalidInputError(path, f'not a plain .npy array ({e})') from e
-  return clip
-
-
 def _predict(args: argparse.Namespace) -> int:
   import numpy as np  # pylint: disable=import-outside-toplevel
-  from envsound.core.errors import InvalidInputError  # pylint: disable=import-outside-toplevel
-  clips = [load_clip(p) for p in args.clips]  # before TensorFlow loads: a bad file fails fast
+  from envsound.core import clips  # pylint: disable=import-outside-toplevel
   from envsound.serving.client import Client  # pylint: disable=import-outside-toplevel
-  from envsound.serving.errors import InvalidRequestError  # pylint: disable=import-outside-toplevel
+  loaded = [clips.load(p) for p in args.clips]  # a bad file fails before any call
   with Client(args.server, timeout_s=args.timeout) as client:
-    try:
-      result = client.predict(args.model, clips, version=args.version, label=args.label,
-                              signature=args.signature)
-    except InvalidRequestError as e:
-      if str(e).startswith('clip '):
-        index, _, reason = str(e)[5:].partition(': ')
-        raise InvalidInputError(args.clips[int(index)], reason) from e
-      raise
+    result = client.predict(args.model, loaded, version=args.version, label=args.label,
+                            signature=args.signature)
   rows = []
   for i, path in enumerate(args.clips):
     order = np.argsort(-result.probabilities[i])[:max(args.top, 1)]

@@ -6,85 +6,55 @@
       result = client.predict('cnn1d_balanced', clips)   # clips: [frames, 128] arrays
       print(result.top_class, result.top_score)
 
-UNAVAILABLE answers (server down or a version still loading) are retried with exponential
-back-off; other failures raise one-line ``ServingClientError`` subclasses.
+It needs no TensorFlow: messages come from envsound.serving.protos. UNAVAILABLE answers
+(server down or a version still loading) are retried by gRPC itself, with exponential
+back-off, as the channel's service config ``retryPolicy`` says; other failures raise one-line
+``ServingClientError`` subclasses.
 """
 
 import dataclasses
-import random
-import time
+import json
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import grpc
 import numpy as np
-from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
-                                     model_service_pb2_grpc, predict_pb2,
-                                     prediction_service_pb2_grpc)
 
 from envsound.core import approaches, features
-from envsound.serving import tensors
-from envsound.serving.errors import (InvalidRequestError, MessageTooLargeError,
-                                     ModelNotFoundError, RequestTimeoutError,
-                                     ServerUnavailableError, ServingClientError)
+from envsound.serving import protos, tensors
+from envsound.serving.client_errors import (InvalidRequestError, MessageTooLargeError,
+                                            ModelNotFoundError, NoReferenceMapError,
+                                            RequestTimeoutError, ServerUnavailableError,
+                                            ServingClientError, from_rpc_error)
+from envsound.serving.client_results import (ModelInfo, ModelMetadata, Predictions,
+                                             ReferenceMap, VersionInfo, text)
+from envsound.serving.requests import predict_request, set_spec
 
-__all__ = ['Client', 'Predictions', 'ModelInfo', 'VersionInfo', 'ModelMetadata',
-           'ServingClientError', 'ServerUnavailableError', 'ModelNotFoundError',
-           'InvalidRequestError', 'MessageTooLargeError', 'RequestTimeoutError']
+__all__ = ['Client', 'Predictions', 'ModelInfo', 'VersionInfo', 'ModelMetadata', 'ReferenceMap',
+           'predict_request', 'ServingClientError', 'ServerUnavailableError',
+           'ModelNotFoundError', 'InvalidRequestError', 'MessageTooLargeError',
+           'RequestTimeoutError', 'NoReferenceMapError']
 
 DEFAULT_LABELS = ('stable', 'canary')
 DEFAULT_MAX_MESSAGE_BYTES = 4 << 20  # gRPC's default receive limit: safe for any server
 DEFAULT_MAX_BATCH_CLIPS = 512  # fits serving/config/batching_parameters.pbtxt's max_batch_size
+MAX_RETRIES = 4  # gRPC makes at most 5 attempts of a call, whatever a retryPolicy asks
 _ROW_OUTPUTS = (features.PROBABILITIES, features.TOP_CLASS, features.TOP_SCORE,
-                features.PENULTIMATE)
+                features.PENULTIMATE, features.MAP_XY)
+_REFERENCE_ROWS = (features.REFERENCE_CLIP_ID, features.REFERENCE_ENVIRONMENT,
+                   features.MAP_XY, features.PENULTIMATE)
 _SIGNATURE_DTYPES = {features.UINT8_SIGNATURE: np.uint8,
                      features.FLOAT_SIGNATURE: np.float32}
-_STATES = get_model_status_pb2.ModelVersionStatus.State
-
-
-@dataclasses.dataclass(frozen=True)
-class VersionInfo:
-  version: int
-  state: str                      # START, LOADING, AVAILABLE, UNLOADING, END
-  labels: Tuple[str, ...] = ()
-  error: str = ''                 # why it failed to load, if it did
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelInfo:
-  name: str
-  versions: List[VersionInfo]     # newest first
-
-  @property
-  def available(self) -> List[VersionInfo]:
-    return [v for v in self.versions if v.state == 'AVAILABLE']
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelMetadata:
-  """GetModelMetadata, decoded: ``signatures[name] = {'method', 'inputs', 'outputs'}``
-  with ``inputs``/``outputs`` mapping tensor alias -> (dtype name, shape with None)."""
-  name: str
-  version: int
-  signatures: Dict[str, Dict]
-  class_names: Tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class Predictions:
-  """One row per clip, in the order given."""
-  model_name: str
-  model_version: int
-  class_names: Tuple[str, ...]
-  probabilities: np.ndarray       # float32 [n, C]
-  top_class: List[str]
-  top_score: np.ndarray           # float32 [n]
-  embedding: np.ndarray           # float32 [n, d]
-
-  def __len__(self) -> int:
-    return len(self.top_class)
-
-
+_STATES = protos.get_model_status_pb2.ModelVersionStatus.State
 ClipsLike = Union[np.ndarray, Sequence[np.ndarray]]
+
+
+def _service_config(max_retries: int, backoff_s: float) -> str:
+  """The channel's service config: retry UNAVAILABLE answers of every TF Serving method."""
+  retry = {'maxAttempts': max_retries + 1, 'initialBackoff': f'{backoff_s:.3f}s',
+           'maxBackoff': f'{backoff_s * 2 ** max(max_retries - 1, 0):.3f}s',
+           'backoffMultiplier': 2, 'retryableStatusCodes': ['UNAVAILABLE']}
+  names = [{'service': protos.PREDICTION_SERVICE}, {'service': protos.MODEL_SERVICE}]
+  return json.dumps({'methodConfig': [{'name': names, 'retryPolicy': retry}]})
 
 
 class Client:
@@ -92,12 +62,14 @@ class Client:
 
   Args:
     target: ``host:port`` of the gRPC endpoint.
-    timeout_s: deadline of each call.
-    max_retries: extra attempts after an UNAVAILABLE answer.
-    backoff_s: first back-off; doubles each retry (with jitter).
+    timeout_s: deadline of each call, retries included.
+    max_retries: extra attempts after an UNAVAILABLE answer; gRPC makes at most 5 attempts
+      of a call, so values above MAX_RETRIES (4) act as 4.
+    backoff_s: the first back-off; doubles each retry (gRPC adds +-20% jitter). The channel
+      also reconnects to a server that is down at this pace.
     max_message_bytes: the largest request sent; bigger batches are split.
-    max_batch_clips: the most clips in one request (a batching server refuses requests
-      above its max_batch_size).
+    max_batch_clips: the most clips (or reference rows) in one request (a batching server
+      refuses requests above its max_batch_size).
     model_names: what list_models() probes by default (TF Serving cannot list models);
       the approaches' model names unless given.
     labels: the version labels list_models() looks for.
@@ -108,27 +80,36 @@ class Client:
                max_batch_clips: int = DEFAULT_MAX_BATCH_CLIPS,
                model_names: Optional[Sequence[str]] = None,
                labels: Sequence[str] = DEFAULT_LABELS):
+    if max_retries < 0:
+      raise ValueError(f'max_retries must be at least 0, got {max_retries}')
+    max_retries = min(max_retries, MAX_RETRIES)
     self.target = target
     self.timeout_s = timeout_s
     self.max_retries = max_retries
-    self.backoff_s = backoff_s
     self.max_message_bytes = max_message_bytes
     self.max_batch_clips = max_batch_clips
     self.model_names = tuple(model_names or (a.model_name for a in approaches.APPROACHES))
     self.labels = tuple(labels)
+    backoff_ms = max(1, int(backoff_s * 1000))
     self._channel = grpc.insecure_channel(target, options=[
         ('grpc.max_receive_message_length', -1),
-        ('grpc.max_send_message_length', -1)])
-    self._predict = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
-    self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        ('grpc.max_send_message_length', -1),
+        ('grpc.enable_retries', 1),
+        ('grpc.service_config', _service_config(max_retries, backoff_s)),
+        ('grpc.initial_reconnect_backoff_ms', backoff_ms),
+        ('grpc.min_reconnect_backoff_ms', backoff_ms),
+        ('grpc.max_reconnect_backoff_ms', backoff_ms * 2 ** max(max_retries - 1, 0))])
+    self._predict = protos.bind(self._channel, protos.PREDICT)
+    self._metadata = protos.bind(self._channel, protos.GET_MODEL_METADATA)
+    self._status = protos.bind(self._channel, protos.GET_MODEL_STATUS)
 
   @classmethod
-  def from_model_config(cls, target: str, config_path, **kwargs) -> 'Client':
-    """A client that probes the models and labels named in a models.config."""
-    from envsound.serving import model_config  # pylint: disable=import-outside-toplevel
-    config = model_config.read_model_server_config(config_path).model_config_list.config
-    labels = sorted({label for m in config for label in m.version_labels} | set(DEFAULT_LABELS))
-    return cls(target, model_names=[m.name for m in config], labels=labels, **kwargs)
+  def from_model_config(cls, target: str, config, **kwargs) -> 'Client':
+    """A client that probes the models and labels of a ModelServerConfig message (e.g.
+    ``envsound.serving.model_config.read_model_server_config(path)``)."""
+    models = config.model_config_list.config
+    labels = sorted({label for m in models for label in m.version_labels} | set(DEFAULT_LABELS))
+    return cls(target, model_names=[m.name for m in models], labels=labels, **kwargs)
 
   def close(self) -> None:
     self._channel.close()
@@ -143,9 +124,9 @@ class Client:
 
   def model_status(self, model: str, version: Optional[int] = None) -> List[VersionInfo]:
     """GetModelStatus: the model's versions and their states, newest first (no labels)."""
-    request = get_model_status_pb2.GetModelStatusRequest()
-    _set_spec(request.model_spec, model, version, None)
-    response = self._call(self._models.GetModelStatus, request, model)
+    request = protos.get_model_status_pb2.GetModelStatusRequest()
+    set_spec(request.model_spec, model, version, None)
+    response = self._call(self._status, request, model)
     return sorted((VersionInfo(s.version, _STATES.Name(s.state), (), s.status.error_message)
                    for s in response.model_version_status),
                   key=lambda v: v.version, reverse=True)
@@ -173,8 +154,8 @@ class Client:
                label: Optional[str] = None) -> ModelMetadata:
     """GetModelMetadata plus the class names (from a one-clip Predict)."""
     response = self._metadata_response(model, version, label)
-    signature_map = get_model_metadata_pb2.SignatureDefMap()
-    response.metadata['signature_def'].Unpack(signature_map)
+    signature_map = protos.unpack_any(response.metadata['signature_def'],
+                                      protos.get_model_metadata_pb2.SignatureDefMap)
     signatures = {key: {'method': sig.method_name,
                         'inputs': {k: tensors.describe(v) for k, v in sig.inputs.items()},
                         'outputs': {k: tensors.describe(v) for k, v in sig.outputs.items()}}
@@ -188,9 +169,10 @@ class Client:
     return ModelMetadata(model, served, signatures, class_names)
 
   def _metadata_response(self, model, version, label):
-    request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=['signature_def'])
-    _set_spec(request.model_spec, model, version, label)
-    return self._call(self._predict.GetModelMetadata, request, model)
+    request = protos.get_model_metadata_pb2.GetModelMetadataRequest(
+        metadata_field=['signature_def'])
+    set_spec(request.model_spec, model, version, label)
+    return self._call(self._metadata, request, model)
 
   # --- predictions ---------------------------------------------------------------------
 
@@ -201,11 +183,16 @@ class Client:
     Clips are sent in groups of equal frame count, so none is padded on the way (the
     models pad and mask each clip themselves), and each group is split into requests of at
     most ``max_batch_clips`` clips and ``max_message_bytes``. Every request goes to the
-    version that answered the first one.
+    version that answered the first one; the first asks for every output (learning the
+    class names and whether the model has a map), the others only for the rows' outputs.
+
+    Raises:
+      InvalidInputError: a clip breaks envsound.core.clips' rule ('clip <index>: ...').
+      ServingClientError: the server refused or did not answer.
     """
     groups = tensors.group_clips(clips, _SIGNATURE_DTYPES.get(signature))
     total = sum(len(g.indices) for g in groups)
-    rows: Dict[str, List] = {k: [None] * total for k in _ROW_OUTPUTS}
+    rows: Dict[str, List] = {}
     class_names: Tuple[str, ...] = ()
     for group in groups:
       name = signature or (features.UINT8_SIGNATURE if group.batch.dtype == np.uint8
@@ -213,71 +200,73 @@ class Client:
       per_clip = group.batch[0].nbytes + 256
       chunk = max(1, min(self.max_batch_clips, (self.max_message_bytes - 4096) // per_clip))
       for start in range(0, len(group.batch), chunk):
-        request = predict_pb2.PredictRequest()
-        _set_spec(request.model_spec, model, version, label, name)
-        tensors.fill_proto(request.inputs[features.EMBEDDING_INPUT],
-                           group.batch[start:start + chunk])
-        request.output_filter.extend(_ROW_OUTPUTS + (() if class_names else
-                                                     (features.CLASS_NAMES,)))
-        response = self._call(self._predict.Predict, request, model)
-        outputs = {k: tensors.from_proto(v) for k, v in response.outputs.items()}
+        request = predict_request(
+            model, {features.EMBEDDING_INPUT: group.batch[start:start + chunk]}, version,
+            label, name, tuple(rows))
+        outputs, answered = self.call_predict(request, model)
         if not class_names:
-          class_names = tuple(_text(c) for c in outputs[features.CLASS_NAMES][0])
-          version, label = response.model_spec.version.value, None
-        for key in _ROW_OUTPUTS:
+          class_names = tuple(text(c) for c in outputs[features.CLASS_NAMES][0])
+          version, label = answered, None
+          rows = {k: [None] * total for k in _ROW_OUTPUTS if k in outputs}
+        for key, column in rows.items():
           for index, row in zip(group.indices[start:start + chunk], outputs[key]):
-            rows[key][index] = row
+            column[index] = row
     return Predictions(model, int(version), class_names,
                        np.stack(rows[features.PROBABILITIES]).astype(np.float32),
-                       [_text(c) for c in rows[features.TOP_CLASS]],
+                       [text(c) for c in rows[features.TOP_CLASS]],
                        np.asarray(rows[features.TOP_SCORE], np.float32),
-                       np.stack(rows[features.PENULTIMATE]).astype(np.float32))
+                       np.stack(rows[features.PENULTIMATE]).astype(np.float32),
+                       (np.stack(rows[features.MAP_XY]).astype(np.float32)
+                        if features.MAP_XY in rows else None))
+
+  def reference_map(self, model: str, version: Optional[int] = None,
+                    label: Optional[str] = None) -> ReferenceMap:
+    """The reference points the model was exported with (signature ``reference_map``):
+    row 0 first, for the count and the version, then the rows in chunks of at most
+    ``max_batch_clips``, all from that version.
+
+    Raises:
+      NoReferenceMapError: the model has no such signature.
+      ServingClientError: any other failure.
+    """
+    def rows(indices, version, label):
+      request = predict_request(model, {features.REFERENCE_INDEX_INPUT: indices}, version,
+                                label, features.REFERENCE_MAP_SIGNATURE)
+      try:
+        return self.call_predict(request, model)
+      except InvalidRequestError as e:
+        if features.REFERENCE_MAP_SIGNATURE in str(e) and 'not found' in str(e):
+          raise NoReferenceMapError(
+              f'{self.target}: model {model} has no {features.REFERENCE_MAP_SIGNATURE} '
+              'signature (exported by an older envsound); re-run the pipeline or choose a '
+              'reference folder', e.code) from None
+        raise
+
+    first, version = rows(np.zeros(1, np.int64), version, label)
+    count = int(first[features.REFERENCE_COUNT][0])
+    columns = {k: [] for k in _REFERENCE_ROWS}
+    for start in range(0, count, self.max_batch_clips):
+      stop = min(count, start + self.max_batch_clips)
+      outputs, _ = rows(np.arange(start, stop, dtype=np.int64), version, None)
+      for key, column in columns.items():
+        column.extend(outputs[key])
+    return ReferenceMap([text(c) for c in columns[features.REFERENCE_CLIP_ID]],
+                        [text(e) for e in columns[features.REFERENCE_ENVIRONMENT]],
+                        np.asarray(columns[features.MAP_XY], np.float32).reshape(-1, 2),
+                        np.asarray(columns[features.PENULTIMATE], np.float32).reshape(count, -1),
+                        version)
+
+  def call_predict(self, request, model: str) -> Tuple[Dict[str, np.ndarray], int]:
+    """Sends one PredictRequest; returns its outputs as arrays and the version that answered."""
+    response = self._call(self._predict, request, model)
+    return ({k: tensors.from_proto(v) for k, v in response.outputs.items()},
+            int(response.model_spec.version.value))
 
   # --- plumbing ------------------------------------------------------------------------
 
   def _call(self, method, request, model: str):
-    """Calls ``method`` with retries on UNAVAILABLE; maps gRPC errors to ServingClientError."""
-    for attempt in range(self.max_retries + 1):
-      try:
-        return method(request, timeout=self.timeout_s)
-      except grpc.RpcError as e:
-        code, detail = e.code(), (e.details() or '').strip().splitlines()
-        detail = detail[0] if detail else code.name
-        if code == grpc.StatusCode.UNAVAILABLE and attempt < self.max_retries:
-          time.sleep(self.backoff_s * 2 ** attempt * (0.5 + random.random()))
-          continue
-        raise _client_error(code, detail, self.target, model, attempt + 1) from None
-    raise AssertionError('unreachable')
-
-
-def _client_error(code, detail: str, target: str, model: str, attempts: int):
-  where = f'{target}, model {model}'
-  if code == grpc.StatusCode.UNAVAILABLE:
-    return ServerUnavailableError(f'{where}: unavailable after {attempts} attempts: {detail}',
-                                  code.name)
-  if code == grpc.StatusCode.NOT_FOUND or 'version label' in detail:
-    return ModelNotFoundError(f'{where}: {detail}', code.name)
-  if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-    return MessageTooLargeError(f'{where}: {detail}', code.name)
-  if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-    return RequestTimeoutError(f'{where}: no answer within the timeout ({detail})', code.name)
-  if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION):
-    return InvalidRequestError(f'{where}: {detail}', code.name)
-  return ServingClientError(f'{where}: {code.name}: {detail}', code.name)
-
-
-def _set_spec(spec, model: str, version: Optional[int], label: Optional[str],
-              signature: Optional[str] = None) -> None:
-  spec.name = model
-  if version is not None and label:
-    raise ValueError('give a version or a label, not both')
-  if version is not None:
-    spec.version.value = int(version)
-  elif label:
-    spec.version_label = label
-  if signature:
-    spec.signature_name = signature
-
-
-def _text(value) -> str:
-  return value.decode('utf-8', 'replace') if isinstance(value, bytes) else str(value)
+    """Calls ``method`` (gRPC retries UNAVAILABLE); maps gRPC errors to ServingClientError."""
+    try:
+      return method(request, timeout=self.timeout_s)
+    except grpc.RpcError as e:
+      raise from_rpc_error(e, self.target, model, self.max_retries + 1) from None

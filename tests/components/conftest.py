@@ -37,9 +37,10 @@ def make_clips(n: int, seed: int = 0):
   return clips
 
 
-def serialize(embedding: np.ndarray, env=None) -> bytes:
+def serialize(embedding: np.ndarray, env=None, video_id: str = 'vid',
+              start: float = 0.0) -> bytes:
   """An AudioSet SequenceExample, with the ``environment`` context feature when given."""
-  raw = encode_clip('vid', 0.0, 10.0, [1], embedding)
+  raw = encode_clip(video_id, start, start + 10.0, [1], embedding)
   if env is None:
     return raw
   ex = example_pb2.SequenceExample.FromString(raw)
@@ -47,10 +48,19 @@ def serialize(embedding: np.ndarray, env=None) -> bytes:
   return ex.SerializeToString()
 
 
-def write_records(path, clips) -> None:
+def clip_id(split: str, i: int) -> str:
+  """The clip id (``"<video_id>:<start seconds>"``) write_records gives clip ``i``."""
+  return f'{split}{i}:{clip_start(i):g}'
+
+
+def clip_start(i: int) -> float:
+  return 2.5 * (i % 4)
+
+
+def write_records(path, clips, split: str = 'vid') -> None:
   with tf.io.TFRecordWriter(str(path)) as w:
-    for embedding, env in clips:
-      w.write(serialize(embedding, env))
+    for i, (embedding, env) in enumerate(clips):
+      w.write(serialize(embedding, env, f'{split}{i}', clip_start(i)))
 
 
 @pytest.fixture(scope='session')
@@ -64,7 +74,7 @@ def transformed(tmp_path_factory, raw_schema):
   root = tmp_path_factory.mktemp('tft')
   clips = {'train': make_clips(60, seed=1), 'eval': make_clips(30, seed=2)}
   for split, cs in clips.items():
-    write_records(root / f'{split}.tfrecord', cs)
+    write_records(root / f'{split}.tfrecord', cs, split)
   local_transform.run_transform({s: str(root / f'{s}.tfrecord') for s in clips}, raw_schema,
                                 str(root))
   examples = root / local_transform.TRANSFORMED_EXAMPLES

@@ -8,6 +8,7 @@ from envsound.core import features
 
 
 from envsound.components import data
+from tests.components.conftest import clip_id
 
 
 def _expected(clips, mean, std):
@@ -53,3 +54,15 @@ def test_short_clips_have_zero_pad_frames_and_long_ones_are_cut(transformed):
   assert set(counts) == {7.0, 10.0}  # 12-frame clips are cut to 10
   assert np.all(frames[counts == 7][:, 7:] == 0.0)
   assert np.all(np.abs(frames[counts == 7][:, :7]).sum(-1) > 0)
+
+
+def test_transform_names_each_clip_by_video_id_and_start_time(transformed):
+  tft_output = tft.TFTransformOutput(transformed['transform_graph'])
+  for split, clips in transformed['clips'].items():
+    columns = data.read_columns(transformed['files'][split], tft_output,
+                                (features.CLIP_ID_XF, features.LABEL_XF))
+    ids = [c.decode() for c in columns[features.CLIP_ID_XF]]
+    assert sorted(ids) == sorted(clip_id(split, i) for i in range(len(clips)))
+    assert any(i.endswith(':2.5') for i in ids) and any(i.endswith(':5') for i in ids)
+    want = {clip_id(split, i): env for i, (_, env) in enumerate(clips)}
+    assert [want[i] for i in ids] == columns[features.LABEL_XF].tolist()

@@ -8,7 +8,8 @@ from tfx_bsl.public.tfxio import TensorFlowDatasetOptions
 
 from envsound.core import features
 
-from envsound.components import local_transform, signatures, trainer_cnn1d
+from envsound.components import local_transform, projection, signatures, trainer_cnn1d
+from envsound.components.reference_map import ReferenceSet
 from tests.components.conftest import CLASS_NAMES, serialize
 
 
@@ -37,12 +38,19 @@ def test_embedding_to_raw_rebuilds_the_frame_strings():
 
 @pytest.fixture(scope='module')
 def saved_model(transformed, tmp_path_factory):
+  """An untrained model exported with a map: (loaded, model, tft_output, path, net, reference)."""
   tft_output = tft.TFTransformOutput(transformed['transform_graph'])
   model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(filters=8, hidden=6),
                                     len(CLASS_NAMES))
+  rng = np.random.default_rng(0)
+  points = rng.normal(size=[7, 6]).astype(np.float32)
+  net = projection.fit_projection(points, rng.normal(size=[7, 2]), seed=0, epochs=2)
+  reference = ReferenceSet(np.array([f'v{i}:{i * 10}' for i in range(7)]),
+                           np.array([CLASS_NAMES[i % 3] for i in range(7)]), points,
+                           net.predict(points, verbose=0))
   path = str(tmp_path_factory.mktemp('model') / 'serving')
-  signatures.save_model(model, path, tft_output, CLASS_NAMES)
-  return tf.saved_model.load(path), model, tft_output, path
+  signatures.save_model(model, path, tft_output, CLASS_NAMES, net, reference)
+  return tf.saved_model.load(path), model, tft_output, path, net, reference
 
 
 def test_all_prediction_signatures_agree(saved_model, transformed):
@@ -58,14 +66,15 @@ def test_all_prediction_signatures_agree(saved_model, transformed):
         embedding=tf.constant(features.dequantize(embedding[None].astype(np.float32))))
     for out in (from_uint8, from_float):
       assert set(out) == set(features.PREDICTION_OUTPUTS)
-      for key in (features.PROBABILITIES, features.TOP_SCORE, features.PENULTIMATE):
+      for key in (features.PROBABILITIES, features.TOP_SCORE, features.PENULTIMATE,
+                  features.MAP_XY):
         np.testing.assert_allclose(out[key].numpy()[0], from_examples[key].numpy()[i],
                                    rtol=1e-5, atol=1e-6)
       assert out[features.TOP_CLASS].numpy()[0] == from_examples[features.TOP_CLASS].numpy()[i]
 
 
 def test_outputs_are_dense_batch_first_and_match_the_keras_model(saved_model, transformed):
-  loaded, model, tft_output, _ = saved_model
+  loaded, model, tft_output, *_ = saved_model
   embedding = np.stack([c for c, _ in transformed['clips']['eval'][:3]])[:, :10]
   out = loaded.signatures[features.UINT8_SIGNATURE](embedding=tf.constant(embedding))
   probs = out[features.PROBABILITIES].numpy()
@@ -87,7 +96,7 @@ def test_classify_signature_takes_frame_examples_and_is_marked_for_tf_serving(sa
                                                                              transformed):
   from envsound.core.records import encode_clip_example  # pylint: disable=import-outside-toplevel
   from envsound.core import warmup  # pylint: disable=import-outside-toplevel
-  loaded, _, _, path = saved_model
+  loaded, _, _, path, *_ = saved_model
   clips = [c for c, _ in transformed['clips']['eval'][:9]]  # 10, 7 and 12 frames
   out = loaded.signatures[features.CLASSIFY_SIGNATURE](
       inputs=tf.constant([encode_clip_example(c) for c in clips]))
@@ -131,3 +140,37 @@ def test_clips_grouped_by_frame_count_embed_as_they_do_alone(saved_model, transf
   zero_padded = predict(embedding=tf.constant(padded[None]))[features.PENULTIMATE].numpy()[0]
   short_alone = predict(embedding=tf.constant(short[None]))[features.PENULTIMATE].numpy()[0]
   assert np.abs(zero_padded - short_alone).max() > 1e-4  # why the client must not pad
+
+
+def test_map_xy_is_the_projection_of_the_penultimate_embedding(saved_model, transformed):
+  loaded, *_, net, _ = saved_model
+  embedding = np.stack([c for c, _ in transformed['clips']['eval'][:3]])[:, :10]
+  out = loaded.signatures[features.UINT8_SIGNATURE](embedding=tf.constant(embedding))
+  assert out[features.MAP_XY].shape == (3, 2)
+  np.testing.assert_allclose(out[features.MAP_XY].numpy(),
+                             net(out[features.PENULTIMATE]).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_reference_map_returns_the_stored_rows_and_rejects_bad_indices(saved_model):
+  loaded, _, _, path, _, reference = saved_model
+  lookup = loaded.signatures[features.REFERENCE_MAP_SIGNATURE]
+  index = np.array([6, 0, 3, 3], np.int64)
+  out = lookup(index=tf.constant(index))
+  assert out[features.REFERENCE_COUNT].numpy().tolist() == [7] * 4
+  assert [c.decode() for c in out[features.REFERENCE_CLIP_ID].numpy()] == [
+      reference.clip_ids[i] for i in index]
+  assert [e.decode() for e in out[features.REFERENCE_ENVIRONMENT].numpy()] == [
+      reference.environments[i] for i in index]
+  np.testing.assert_array_equal(out[features.MAP_XY].numpy(), reference.xy[index])
+  np.testing.assert_array_equal(out[features.PENULTIMATE].numpy(), reference.penultimate[index])
+  for bad in ([7], [0, -1]):
+    with pytest.raises(tf.errors.InvalidArgumentError, match='index outside 0..count-1'):
+      lookup(index=tf.constant(bad, tf.int64))
+  from envsound.core import warmup  # pylint: disable=import-outside-toplevel
+  signature = warmup.read_signature_defs(path)[features.REFERENCE_MAP_SIGNATURE]
+  assert signature.method_name == 'tensorflow/serving/predict'
+  assert set(signature.outputs) == {features.REFERENCE_COUNT, features.REFERENCE_CLIP_ID,
+                                    features.REFERENCE_ENVIRONMENT, features.MAP_XY,
+                                    features.PENULTIMATE}
+  for info in signature.outputs.values():  # batch-first, so TF Serving can batch it
+    assert info.tensor_shape.dim[0].size == -1

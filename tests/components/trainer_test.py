@@ -9,9 +9,9 @@ import tensorflow as tf
 
 from envsound.core import features
 
-from envsound.components import losses, training, trainer_cnn1d, trainer_cnn2d
+from envsound.components import losses, model_map, training, trainer_cnn1d, trainer_cnn2d
 from envsound.components.model_layers import PENULTIMATE_LAYER, MaskedPooling, SpecAugment
-from tests.components.conftest import CLASS_NAMES, fn_args
+from tests.components.conftest import CLASS_NAMES, clip_id, fn_args
 
 
 def _inputs(batch=4, frames=10, seed=0):
@@ -86,6 +86,8 @@ def test_hparams_from_custom_config():
   assert (hp.epochs, hp.max_freq_mask, hp.mixup_alpha) == (3, 8, 0.2)
   with pytest.raises(ValueError, match='class weighting'):
     trainer_cnn1d.Hparams.from_custom_config({'class_weighting': 'inverse'})
+  with pytest.raises(ValueError, match='map_reference'):
+    trainer_cnn1d.Hparams.from_custom_config({'map_reference': 0})
 
 
 def test_mixup_blends_inputs_and_labels_alike():
@@ -114,9 +116,55 @@ def test_run_fn_trains_and_exports(trained_cnn1d):
                                      'tf_serving_warmup_requests'))
 
 
-def test_cnn2d_run_fn(transformed, tmp_path):
-  args = fn_args(transformed, str(tmp_path), epochs=1, filters=4, hidden=8)
+def _reference_rows(loaded):
+  lookup = loaded.signatures[features.REFERENCE_MAP_SIGNATURE]
+  count = int(lookup(index=tf.constant([0], tf.int64))[features.REFERENCE_COUNT][0])
+  rows = lookup(index=tf.range(count, dtype=tf.int64))
+  return {k: v.numpy() for k, v in rows.items()}
+
+
+def test_run_fn_exports_the_map_of_the_validation_split(trained_cnn1d, transformed):
+  loaded = tf.saved_model.load(trained_cnn1d.serving_model_dir)
+  rows = _reference_rows(loaded)
+  eval_clips = transformed['clips']['eval']
+  ids = [c.decode() for c in rows[features.REFERENCE_CLIP_ID]]
+  assert sorted(ids) == sorted(clip_id('eval', i) for i in range(len(eval_clips)))
+  assert rows[features.REFERENCE_COUNT].tolist() == [len(eval_clips)] * len(eval_clips)
+  assert rows[features.MAP_XY].shape == (len(eval_clips), 2)
+  assert rows[features.PENULTIMATE].shape == (len(eval_clips), 8)
+  predict = loaded.signatures[features.UINT8_SIGNATURE]
+  spread = rows[features.MAP_XY].std(0).max()
+  for row in (0, 13, 29):
+    i = int(ids[row].split(':')[0][len('eval'):])
+    frames, env = eval_clips[i]
+    assert rows[features.REFERENCE_ENVIRONMENT][row].decode() == CLASS_NAMES[env]
+    # Served through the raw-input signature, a reference clip lands on its stored point.
+    out = predict(embedding=tf.constant(frames[None]))
+    np.testing.assert_allclose(out[features.PENULTIMATE].numpy()[0],
+                               rows[features.PENULTIMATE][row], rtol=1e-4, atol=1e-4)
+    assert np.abs(out[features.MAP_XY].numpy()[0] - rows[features.MAP_XY][row]).max() < (
+        1e-3 * spread)
+  for signature in (features.SERVING_SIGNATURE, features.FLOAT_SIGNATURE):
+    assert features.MAP_XY in loaded.signatures[signature].structured_outputs
+
+
+def test_run_fn_writes_the_separation_figures(trained_cnn1d):
+  with open(os.path.join(trained_cnn1d.model_run_dir, model_map.SEPARATION_FILE)) as f:
+    record = json.load(f)
+  assert record['n'] == 30
+  for space in ('embedding', 'map', 'umap'):
+    assert record[space]['n'] == 30
+    # The fixture's classes are easy: neighbours share their class, in every space.
+    assert record[space]['knn_agreement'] > 0.8
+  assert set(record['seconds']) == {'embed', 'umap', 'projection'}
+
+
+def test_cnn2d_run_fn_with_a_capped_reference_set(transformed, tmp_path):
+  args = fn_args(transformed, str(tmp_path), epochs=1, filters=4, hidden=8, map_reference=12)
   trainer_cnn2d.run_fn(args)
-  out = tf.saved_model.load(args.serving_model_dir).signatures[features.UINT8_SIGNATURE](
-      embedding=tf.zeros([2, 10, 128], tf.uint8))
+  loaded = tf.saved_model.load(args.serving_model_dir)
+  out = loaded.signatures[features.UINT8_SIGNATURE](embedding=tf.zeros([2, 10, 128], tf.uint8))
   assert out[features.PROBABILITIES].shape == (2, len(CLASS_NAMES))
+  assert out[features.MAP_XY].shape == (2, 2)
+  environments = _reference_rows(loaded)[features.REFERENCE_ENVIRONMENT]
+  assert sorted(environments.tolist()) == sorted([c.encode() for c in CLASS_NAMES] * 4)

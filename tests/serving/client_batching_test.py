@@ -27,6 +27,7 @@ def test_mixed_clips_come_back_in_order_as_if_sent_alone(server):
   for i, one in enumerate(alone):
     np.testing.assert_allclose(together.probabilities[i], one.probabilities[0], rtol=1e-5)
     np.testing.assert_allclose(together.embedding[i], one.embedding[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(together.map_xy[i], one.map_xy[0], rtol=1e-5, atol=1e-6)
     assert together.top_class[i] == one.top_class[0]
     assert together.model_version == one.model_version
 

@@ -1,8 +1,8 @@
 """``envsound predict`` as a user runs it: a subprocess against the session server.
 
-Each run that reaches TensorFlow costs seconds (many under load), so the module starts those
-runs at once and each test reads its own; bad files fail before TensorFlow loads. Two more
-error paths run in this process, through the same ``envsound`` entry point.
+The module starts its server-bound runs at once and each test reads its own; bad files fail
+before any call. Two more error paths run in this process, through the same ``envsound``
+entry point.
 """
 
 import json
@@ -18,7 +18,7 @@ from envsound import cli
 from envsound.core import features
 from envsound.serving.client import Client
 from tests.serving.conftest import CLASSES
-from tests.support.server import pick_unused_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -51,8 +51,8 @@ def clips(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def runs(server, clips):
-  """The runs that load TensorFlow, started together."""
-  dead = f'127.0.0.1:{pick_unused_port()}'
+  """The runs that reach a server (or try to), started together."""
+  dead = f'127.0.0.1:{free_port()}'
   commands = {
       'table': ['--server', server.grpc_target, '--model', MODEL, '--top', '2', *clips],
       'json': ['--server', server.grpc_target, '--model', MODEL, '--label', 'stable',
@@ -114,7 +114,7 @@ def _one_line_error(run):
 
 def test_dead_server_is_a_one_line_error(runs):
   line = _one_line_error(runs['dead server'])
-  assert f'{runs["dead target"]}, model {MODEL}: unavailable after' in line
+  assert f'{runs["dead target"]}, model {MODEL}: unavailable after up to' in line
 
 
 def _in_process(capsys, *args):
@@ -132,7 +132,7 @@ def test_unknown_model_is_a_one_line_error(capsys, server, clips):
 def test_a_clip_of_the_wrong_shape_is_a_one_line_error_naming_its_file(capsys, tmp_path, clips):
   flat = tmp_path / 'flat.npy'
   np.save(flat, np.zeros(features.EMBEDDING_DIM, np.uint8))
-  run = _in_process(capsys, '--server', f'127.0.0.1:{pick_unused_port()}', '--model', MODEL,
+  run = _in_process(capsys, '--server', f'127.0.0.1:{free_port()}', '--model', MODEL,
                     clips[0], flat)
   line = _one_line_error(run)
   assert line.startswith(f'envsound: error: {flat}: shape (128,), expected')
@@ -144,12 +144,14 @@ def test_a_clip_of_the_wrong_shape_is_a_one_line_error_naming_its_file(capsys, t
      'not a plain .npy array'),
     ('notes.txt', lambda p: p.write_text('rain, 10 s\n'), 'not a plain .npy array'),
     ('missing.npy', lambda p: None, 'No such file'),
+    ('loud.npy', lambda p: np.save(p, np.full((10, features.EMBEDDING_DIM), 3.0, np.float32)),
+     'outside VGGish'),
 ])
 def test_a_bad_file_is_a_one_line_error_naming_it(tmp_path, clips, name, write, reason):
   bad = tmp_path / name
   write(bad)
   # The server is never reached: a bad file stops the run before any call.
-  run = _envsound('--server', f'127.0.0.1:{pick_unused_port()}', '--model', MODEL,
+  run = _envsound('--server', f'127.0.0.1:{free_port()}', '--model', MODEL,
                   clips[0], bad, clips[1])
   line = _one_line_error(run)
   assert line.startswith(f'envsound: error: {bad}: ') and reason in line

@@ -18,7 +18,7 @@ import pytest
 from envsound.core import features
 from envsound.serving import model_config
 from envsound.serving.client import Client
-from envsound.serving.errors import ModelNotFoundError
+from envsound.serving.client_errors import ModelNotFoundError
 from tests.serving.conftest import CLASSES
 from tests.support.ports import HOST, free_port
 from tests.support.server import local_server

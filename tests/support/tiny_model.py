@@ -1,8 +1,10 @@
 """A tiny classifier exported with envsound's serving contract, for serving and GUI tests.
 
 The real export lives in ``components/signatures.py``; this one follows the same contract
-(signature names, input and output keys from ``components/features.py``) at a size that
-exports in a few seconds.
+(signature names, input and output keys from ``core/features.py``) at a size that exports in
+a few seconds. Its map is a fixed linear projection of the penultimate layer (``map_xy``) and
+its ``reference_map`` signature serves :data:`REFERENCE_SIZE` reference clips
+(:func:`reference_frames`), through the same ``ReferenceMap`` module as real models.
 """
 
 import os
@@ -16,9 +18,23 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 import tf_keras  # pylint: disable=g-import-not-at-top
 
+from envsound.components.reference_map import ReferenceMap, ReferenceSet  # pylint: disable=g-import-not-at-top
 from envsound.core import features  # pylint: disable=g-import-not-at-top
 
 EMBEDDING_UNITS = 8
+REFERENCE_SIZE = 24
+
+
+def reference_frames(seed: int = 0) -> np.ndarray:
+  """uint8 ``[REFERENCE_SIZE, NUM_FRAMES, 128]``: the reference clips of a seed's model."""
+  rng = np.random.default_rng(1000 + seed)
+  return rng.integers(0, 256, (REFERENCE_SIZE, features.NUM_FRAMES, features.EMBEDDING_DIM),
+                      dtype=np.uint8)
+
+
+def reference_clip_ids() -> list:
+  """The clip ids of the reference rows, in row order."""
+  return [f'ref{i:02d}:{10 * i}' for i in range(REFERENCE_SIZE)]
 
 
 def _build_model(num_classes: int, seed: int) -> tf_keras.Model:
@@ -56,10 +72,18 @@ class _Exported(tf.Module):
   call functions too, which makes each export several seconds slower.
   """
 
-  def __init__(self, model: tf_keras.Model, class_names: Sequence[str]):
+  def __init__(self, model: tf_keras.Model, class_names: Sequence[str], seed: int):
     super().__init__()
     self.weights = [tf.Variable(w) for w in model.get_weights()]
     self.class_names = tf.constant(list(class_names))
+    rng = np.random.default_rng(seed)
+    self.map_kernel = tf.Variable(rng.normal(size=(EMBEDDING_UNITS, 2)).astype(np.float32))
+    floats = features.dequantize(reference_frames(seed).astype(np.float32))
+    rows = self.outputs(tf.constant(floats))
+    self.reference_map = ReferenceMap(ReferenceSet(
+        np.array(reference_clip_ids()),
+        np.array([class_names[i % len(class_names)] for i in range(REFERENCE_SIZE)]),
+        rows[features.PENULTIMATE].numpy(), rows[features.MAP_XY].numpy()))
 
   def outputs(self, floats: tf.Tensor):
     kernel1, bias1, kernel2, bias2 = self.weights
@@ -73,6 +97,7 @@ class _Exported(tf.Module):
         features.TOP_SCORE: tf.reduce_max(probs, axis=1),
         features.CLASS_NAMES: tf.tile(self.class_names[tf.newaxis], [batch, 1]),
         features.PENULTIMATE: hidden,
+        features.MAP_XY: hidden @ self.map_kernel,
     }
 
   @tf.function(input_signature=[tf.TensorSpec([None, None, features.EMBEDDING_DIM],
@@ -122,16 +147,17 @@ def export_tiny_model(base_path, version: int, class_names: Sequence[str],
 
   Returns:
     The version directory, with ``saved_model.pb``, ``variables/`` and the signatures
-    ``serving_default``, ``predict_embeddings``, ``predict_float_embeddings`` and
-    ``classify`` (method ``tensorflow/serving/classify``).
+    ``serving_default``, ``predict_embeddings``, ``predict_float_embeddings``,
+    ``reference_map`` and ``classify`` (method ``tensorflow/serving/classify``).
   """
   out = Path(base_path) / str(int(version))
-  module = _Exported(_build_model(len(class_names), seed), class_names)
+  module = _Exported(_build_model(len(class_names), seed), class_names, seed)
   tf.saved_model.save(module, str(out), signatures={
       features.SERVING_SIGNATURE: module.serve_examples,
       features.UINT8_SIGNATURE: module.predict_uint8,
       features.FLOAT_SIGNATURE: module.predict_float,
       features.CLASSIFY_SIGNATURE: module.classify,
+      features.REFERENCE_MAP_SIGNATURE: module.reference_map.lookup,
   })
   from envsound.components import signatures  # pylint: disable=import-outside-toplevel
   signatures.set_method_names(str(out), signatures.METHOD_NAMES)
