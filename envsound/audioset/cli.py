@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from envsound.core import features
+from envsound.core.errors import EnvsoundError
 
 DEFAULT_CLIPS = 20_000
 _RELEASE_HELP = ('AudioSet release root: bal_train/, unbal_train/, eval/ (*.tfrecord) and '
@@ -29,12 +30,16 @@ def register(subparsers) -> None:
   sample = sub.add_parser(
       'sample', help='write a synthetic release (no download needed)',
       description='Writes a synthetic AudioSet release with the layout and records of '
-                  'Google\'s: 15% bal_train, 75% unbal_train, 10% eval, 1,000 clips per '
-                  '.tfrecord file, plus the 527-class list. The same seed writes the same '
-                  'clips. See docs/data.md for the generative model.')
+                  'Google\'s: --clips split 15% bal_train, 75% unbal_train, 10% eval, or '
+                  'per-split sizes (AudioSet\'s own: --bal 22160 --unbal 2041789 --eval '
+                  '20371); 1,000 clips per .tfrecord file, plus the 527-class list. The same '
+                  'seed writes the same clips. See docs/data.md for the generative model.')
   sample.add_argument('--out', type=Path, required=True, help='release folder to create')
-  sample.add_argument('--clips', type=int, default=DEFAULT_CLIPS,
-                      help='clips in all splits together (default: %(default)s)')
+  sample.add_argument('--clips', type=int, default=None,
+                      help=f'clips in all splits together (default: {DEFAULT_CLIPS})')
+  for flag, split in (('--bal', 'bal_train'), ('--unbal', 'unbal_train'), ('--eval', 'eval')):
+    sample.add_argument(flag, type=int, default=None, metavar='N',
+                        help=f'clips in {split} (give all three instead of --clips)')
   sample.add_argument('--seed', type=int, default=0, help='seed (default: %(default)s)')
   sample.add_argument('--overwrite', action='store_true',
                       help='replace --out if it exists (once the new release is complete)')
@@ -82,8 +87,16 @@ def _progress() -> bool:
 
 def _sample(args: argparse.Namespace) -> int:
   from envsound.audioset import sample  # pylint: disable=import-outside-toplevel
-  summary = sample.generate_release(args.out, args.clips, args.seed, overwrite=args.overwrite,
-                                    progress=_progress())
+  per_split = {'bal_train': args.bal, 'unbal_train': args.unbal, 'eval': args.eval}
+  given = [f'--{flag}' for flag, n in zip(('bal', 'unbal', 'eval'), per_split.values())
+           if n is not None]
+  if given and args.clips is not None:
+    raise EnvsoundError(f'give --clips or per-split sizes ({", ".join(given)}), not both')
+  if given and len(given) < 3:
+    raise EnvsoundError('per-split sizes need all of --bal, --unbal and --eval')
+  summary = sample.generate_release(
+      args.out, args.clips or DEFAULT_CLIPS, args.seed, sizes=per_split if given else None,
+      overwrite=args.overwrite, progress=_progress())
   print(summary)
   return 0
 

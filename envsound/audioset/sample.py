@@ -94,6 +94,15 @@ def split_sizes(num_clips: int, bal_fraction: float = BAL_FRACTION,
   return {'bal_train': bal, 'unbal_train': unbal, 'eval': ev}
 
 
+def explicit_sizes(bal_train: int, unbal_train: int, eval_clips: int) -> Dict[str, int]:
+  """Clips per split as given (e.g. AudioSet's 22,160 / 2,041,789 / 20,371)."""
+  sizes = {'bal_train': bal_train, 'unbal_train': unbal_train, 'eval': eval_clips}
+  small = [f'{name} {n}' for name, n in sizes.items() if n is None or n < 1]
+  if small:
+    raise EnvsoundError(f'every split needs at least one clip, got {", ".join(small)}')
+  return sizes
+
+
 def _balanced_primaries(seed: int, split: int, start: int, n: int, num_classes: int):
   """Primary classes of clips start..start+n-1: each run of num_classes clips covers all."""
   index = np.arange(start, start + n)
@@ -130,7 +139,8 @@ def _count(summary: SplitSummary, batch: sample_model.ClipBatch, taxonomy) -> No
   summary.environment_counts += np.bincount(env[env >= 0], minlength=len(taxonomy))
 
 
-def generate_release(out_dir, num_clips: int, seed: int = 0, *, overwrite: bool = False,
+def generate_release(out_dir, num_clips: Optional[int] = None, seed: int = 0, *,
+                     sizes: Optional[Dict[str, int]] = None, overwrite: bool = False,
                      progress: bool = True, bal_fraction: float = BAL_FRACTION,
                      eval_fraction: float = EVAL_FRACTION, shard_size: int = SHARD_SIZE,
                      world_seed: int = 0,
@@ -142,6 +152,8 @@ def generate_release(out_dir, num_clips: int, seed: int = 0, *, overwrite: bool 
     out_dir: the release root to create.
     num_clips: clips in all three splits together (see :func:`split_sizes`).
     seed: the clips' seed; the same seed writes the same bytes.
+    sizes: clips per split instead of ``num_clips`` and the fractions (see
+      :func:`explicit_sizes`).
     overwrite: replace an existing ``out_dir`` once the new release is complete.
     progress: show a progress bar.
     bal_fraction: share of ``num_clips`` in bal_train.
@@ -159,7 +171,11 @@ def generate_release(out_dir, num_clips: int, seed: int = 0, *, overwrite: bool 
   """
   from tqdm import tqdm  # pylint: disable=import-outside-toplevel
   from envsound.core.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
-  sizes = split_sizes(num_clips, bal_fraction, eval_fraction)
+  if sizes is None:
+    sizes = split_sizes(num_clips, bal_fraction, eval_fraction)
+  else:
+    sizes = explicit_sizes(sizes.get('bal_train'), sizes.get('unbal_train'), sizes.get('eval'))
+  num_clips = sum(sizes.values())
   if shard_size < 1:
     raise EnvsoundError(f'shard size must be positive, got {shard_size}')
   out_dir = Path(out_dir)

@@ -5,18 +5,26 @@ Each clip is read and checked by the data layer's reader, given its environment
 in AudioSet's SequenceExample layout. Clips are dropped, and counted by reason, when they
 are malformed (one of the reader's problem kinds), have no environment, come from a video
 of the validation split, or exceed their environment's cap.
+
+Files are read whole, one per DoFn call, after a Reshuffle of their names that spreads
+them over workers. Nothing downstream groups the clips: a capped split is read twice (once
+for the sort keys, whose per-environment smallest ``max_clips`` a combiner keeps, once for
+the clips that stay), so memory stays flat in the number of clips read.
 """
 
+import collections
 import hashlib
 import logging
 import os
 import tempfile
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import apache_beam as beam
+import numpy as np
 import tensorflow as tf
 
 from envsound.audioset import decode, reader
+from envsound.components import progress
 from envsound.core import features, records
 from envsound.core.caps import fair_caps
 
@@ -26,7 +34,9 @@ OVER_CAP = 'over_cap'
 KEPT = 'kept'
 DROP_REASONS = (*reader.PROBLEM_KINDS, UNASSIGNED, VIDEO_IN_EVAL, OVER_CAP)
 _METRICS_NAMESPACE = 'envsound_ingestion'
-_DROPPED = 'dropped'
+_COUNTS = 'counts'
+_VIDEOS = 'videos'
+PROGRESS = 'ingestion'  # progress events: one per file read
 
 
 def load_taxonomy(class_csv: str):
@@ -61,10 +71,29 @@ def _matching_files(source: Tuple[str, int]):
     yield match.path, priority
 
 
-class _ReadFile(beam.DoFn):
-  """Reads one file with the data layer's checked reader (the record rules of
-  ``envsound.audioset.decode``); emits (environment, key, video_id, record) per labelled clip
-  and a drop reason (a reader problem kind, or UNASSIGNED) per dropped one."""
+def labelled_clips(path: str, priority: int, taxonomy, counts: collections.Counter
+                   ) -> Iterator[Tuple[int, float, bytes, object]]:
+  """Yields (environment, sort key, video id, clip) per labelled clip of one file.
+
+  Every dropped clip (a reader problem kind, or UNASSIGNED) is added to ``counts``.
+  """
+  summary = reader.ReadSummary()
+  for clip in reader.read_clips([path], len(taxonomy.class_labels), skip_invalid=True,
+                                summary=summary):
+    env = taxonomy.environment_of(clip.labels)
+    if env is None:
+      counts[UNASSIGNED] += 1
+      continue
+    video_id = clip.video_id.encode()
+    yield env, sort_key(video_id, clip.start_time_seconds, priority), video_id, clip
+  for problem in summary.problems:
+    if problem.kind not in decode.RECORD_KINDS:  # the rest of the file is lost: say where
+      logging.warning('ingestion skipped %s', problem)
+    counts[problem.kind] += 1
+
+
+class _FileDoFn(beam.DoFn):
+  """Base of the per-file DoFns: the taxonomy, Beam counters, a progress event per file."""
 
   def __init__(self, class_csv: str, split: str):
     self._class_csv = class_csv
@@ -74,55 +103,103 @@ class _ReadFile(beam.DoFn):
   def setup(self):
     self._taxonomy = load_taxonomy(self._class_csv)
 
-  def _count(self, what: str):
-    beam.metrics.Metrics.counter(_METRICS_NAMESPACE, f'{self._split}_{what}').inc()
-
-  def process(self, file_and_priority: Tuple[str, int]):
-    path, priority = file_and_priority
-    summary = reader.ReadSummary()
-    for clip in reader.read_clips([path], len(self._taxonomy.class_labels),
-                                  skip_invalid=True, summary=summary):
-      env = self._taxonomy.environment_of(clip.labels)
-      if env is None:
-        self._count(UNASSIGNED)
-        yield beam.pvalue.TaggedOutput(_DROPPED, UNASSIGNED)
-        continue
-      video_id = clip.video_id.encode()
-      yield (env, sort_key(video_id, clip.start_time_seconds, priority), video_id,
-             records.encode_clip(clip.video_id, clip.start_time_seconds,
-                                 clip.end_time_seconds, clip.labels, clip.embedding, env))
-    for problem in summary.problems:
-      if problem.kind not in decode.RECORD_KINDS:  # the rest of the file is lost: say where
-        logging.warning('ingestion skipped %s', problem)
-      self._count(problem.kind)
-      yield beam.pvalue.TaggedOutput(_DROPPED, problem.kind)
+  def _done(self, path: str, counts: collections.Counter) -> None:
+    for reason, n in counts.items():
+      beam.metrics.Metrics.counter(_METRICS_NAMESPACE, f'{self._split}_{reason}').inc(n)
+    progress.advanced(PROGRESS, 'file', note=os.path.basename(path))
 
 
-@beam.ptransform_fn
-def ReadLabelledClips(pipeline, sources: List[Tuple[str, int]], class_csv: str,  # pylint: disable=invalid-name
-                      split: str):
-  """Reads TFRecord globs, each with a capping priority; returns (clips, drop reasons).
+class _FileKeys(_FileDoFn):
+  """One file -> {environment: sort keys} of its labelled clips outside ``exclude``."""
 
-  Files are read whole, one per DoFn call, after a Reshuffle that spreads them over
-  workers; every file's problems are counted by kind (see ``reader.PROBLEM_KINDS``).
+  def process(self, source: Tuple[str, int], exclude=frozenset()):
+    keys: Dict[int, List[float]] = collections.defaultdict(list)
+    counts = collections.Counter()
+    for env, key, video_id, _ in labelled_clips(*source, self._taxonomy, counts):
+      if video_id not in exclude:
+        keys[env].append(key)
+    yield {env: np.asarray(k) for env, k in keys.items()}
+    self._done(source[0], collections.Counter())  # drops are counted by the clip pass
+
+
+class _FileClips(_FileDoFn):
+  """One file -> serialized clips kept; (reason, count) pairs; kept video ids if asked."""
+
+  def __init__(self, class_csv: str, split: str, emit_videos: bool):
+    super().__init__(class_csv, split)
+    self._emit_videos = emit_videos
+
+  def process(self, source: Tuple[str, int], limits=None, exclude=frozenset()):
+    counts = collections.Counter()
+    for env, key, video_id, clip in labelled_clips(*source, self._taxonomy, counts):
+      if video_id in exclude:
+        counts[VIDEO_IN_EVAL] += 1
+      elif limits is not None and key > limits.get(env, -1.0):
+        counts[OVER_CAP] += 1
+      else:
+        counts[KEPT] += 1
+        if self._emit_videos:
+          yield beam.pvalue.TaggedOutput(_VIDEOS, video_id)
+        yield records.encode_clip(clip.video_id, clip.start_time_seconds,
+                                  clip.end_time_seconds, clip.labels, clip.embedding, env)
+    for reason_count in counts.items():
+      yield beam.pvalue.TaggedOutput(_COUNTS, reason_count)
+    self._done(source[0], counts)
+
+
+class _SmallestKeys(beam.CombineFn):
+  """Per environment: how many keys, and the ``cap`` smallest (the only ones a cap keeps).
+
+  The accumulator maps an environment to [count, arrays of keys, keys held]; the arrays are
+  cut back to the ``cap`` smallest whenever they hold more than twice that.
   """
-  labelled = (pipeline
-              | 'Globs' >> beam.Create(list(sources))
-              | 'MatchFiles' >> beam.FlatMap(_matching_files)
-              | 'SpreadFiles' >> beam.Reshuffle()
-              | 'ReadAndLabel' >> beam.ParDo(_ReadFile(class_csv, split)).with_outputs(
-                  _DROPPED, main='clips'))
-  return labelled.clips, labelled[_DROPPED]
+
+  def __init__(self, cap: int):
+    self._cap = cap
+
+  def create_accumulator(self):
+    return {}
+
+  def _add(self, accumulator, env: int, count: int, arrays: List[np.ndarray]):
+    entry = accumulator.setdefault(env, [0, [], 0])
+    entry[0] += count
+    entry[1].extend(arrays)
+    entry[2] += sum(len(a) for a in arrays)
+    if entry[2] > 2 * self._cap:
+      keys = np.concatenate(entry[1])
+      entry[1] = [np.partition(keys, self._cap - 1)[:self._cap]]
+      entry[2] = self._cap
+    return accumulator
+
+  def add_input(self, accumulator, keys: Dict[int, np.ndarray]):
+    for env, k in keys.items():
+      self._add(accumulator, env, len(k), [k])
+    return accumulator
+
+  def merge_accumulators(self, accumulators):
+    accumulators = iter(accumulators)
+    merged = next(accumulators, {})
+    for accumulator in accumulators:
+      for env, (count, arrays, _) in accumulator.items():
+        self._add(merged, env, count, arrays)
+    return merged
+
+  def extract_output(self, accumulator) -> Dict[int, float]:
+    caps = fair_caps({env: entry[0] for env, entry in accumulator.items()}, self._cap)
+    return {env: thresholds(np.concatenate(arrays), caps[env])
+            for env, (_, arrays, _) in accumulator.items()}
+
+
+def count_file_reads(sources: List[Tuple[str, int]], capped: bool) -> int:
+  """How many file reads ingesting ``sources`` takes (two per file when capped)."""
+  files = sum(len(tf.io.gfile.glob(pattern)) for pattern, _ in sources)
+  return files * (2 if capped else 1)
 
 
 @beam.ptransform_fn
 def IngestSplit(pipeline, sources: List[Tuple[str, int]], class_csv: str, split: str,  # pylint: disable=invalid-name
-                max_clips: Optional[int] = None, exclude_videos=None):
-  """Builds one output split: serialized clips and (reason, count) pairs.
-
-  The files are read twice when capping (once for the keys, once for the clips that stay)
-  so that reading streams the clips (TFX's own ExampleGen then reshuffles what this
-  returns before writing, which the DirectRunner holds in memory: about 9 KiB a kept clip).
+                max_clips: Optional[int] = None, exclude_videos=None, emit_videos=True):
+  """Builds one output split: serialized clips, (reason, count) pairs, kept video ids.
 
   Args:
     pipeline: the Beam pipeline.
@@ -131,76 +208,27 @@ def IngestSplit(pipeline, sources: List[Tuple[str, int]], class_csv: str, split:
     split: output split name (metric names, labels).
     max_clips: keep at most this many clips, fairly per environment; None keeps all.
     exclude_videos: optional singleton PCollection of a set of video ids to drop.
+    emit_videos: return the kept video ids (else an empty set).
 
   Returns:
     (PCollection of serialized SequenceExamples, PCollection of (reason, count),
     singleton PCollection of the set of kept video ids).
   """
-  clips, dropped = pipeline | 'Read' >> ReadLabelledClips(sources, class_csv, split)
-  reasons = [dropped]
+  files = (pipeline
+           | 'Globs' >> beam.Create(list(sources))
+           | 'MatchFiles' >> beam.FlatMap(_matching_files)
+           | 'SpreadFiles' >> beam.Reshuffle())
+  side = {}
   if exclude_videos is not None:
-    split_clips = clips | 'DropEvalVideos' >> beam.ParDo(
-        _DropVideos(split), beam.pvalue.AsSingleton(exclude_videos)).with_outputs(
-            _DROPPED, main='clips')
-    clips = split_clips.clips
-    reasons.append(split_clips[_DROPPED])
+    side['exclude'] = beam.pvalue.AsSingleton(exclude_videos)
   if max_clips is not None:
-    keys, _ = pipeline | 'ReadKeys' >> ReadLabelledClips(sources, class_csv, split)
-    if exclude_videos is not None:
-      keys = keys | 'DropEvalVideoKeys' >> beam.ParDo(
-          _DropVideos(split), beam.pvalue.AsSingleton(exclude_videos))
-    env_keys = keys | 'EnvKey' >> beam.Map(lambda c: (c[0], c[1]))
-    limits = env_keys | 'Limits' >> _KeyLimits(max_clips)
-    capped = clips | 'Cap' >> beam.ParDo(_Cap(split), beam.pvalue.AsSingleton(limits)).with_outputs(
-        _DROPPED, main='clips')
-    clips = capped.clips
-    reasons.append(capped[_DROPPED])
-  counts = ([clips | 'Kept' >> beam.Map(lambda _: KEPT), *reasons]
-            | 'FlattenReasons' >> beam.Flatten()
-            | 'CountReasons' >> beam.combiners.Count.PerElement())
-  videos = clips | 'VideoIds' >> beam.Map(lambda c: c[2]) | 'VideoSet' >> beam.combiners.ToSet()
-  return clips | 'Serialized' >> beam.Map(lambda c: c[3]), counts, videos
-
-
-@beam.ptransform_fn
-def _KeyLimits(env_keys, max_clips: int):  # pylint: disable=invalid-name
-  """(env, key) pairs -> singleton {env: largest key kept} under fair caps."""
-  grouped = env_keys | 'GroupKeys' >> beam.GroupByKey()
-  return (grouped
-          | 'Counts' >> beam.Map(lambda kv: (kv[0], list(kv[1])))
-          | 'ToList' >> beam.combiners.ToList()
-          | 'Thresholds' >> beam.Map(_limits_from_keys, max_clips))
-
-
-def _limits_from_keys(env_keys: List[Tuple[int, List[float]]], max_clips: int
-                      ) -> Dict[int, float]:
-  caps = fair_caps({env: len(keys) for env, keys in env_keys}, max_clips)
-  return {env: thresholds(keys, caps[env]) for env, keys in env_keys}
-
-
-class _DropVideos(beam.DoFn):
-  """Drops clips whose video id is in the side-input set (the validation split's videos)."""
-
-  def __init__(self, split: str):
-    self._split = split
-
-  def process(self, clip, videos):
-    if clip[2] in videos:
-      beam.metrics.Metrics.counter(_METRICS_NAMESPACE, f'{self._split}_{VIDEO_IN_EVAL}').inc()
-      yield beam.pvalue.TaggedOutput(_DROPPED, VIDEO_IN_EVAL)
-    else:
-      yield clip
-
-
-class _Cap(beam.DoFn):
-  """Keeps clips whose key is within their environment's limit."""
-
-  def __init__(self, split: str):
-    self._split = split
-
-  def process(self, clip, limits):
-    if clip[1] <= limits.get(clip[0], -1.0):
-      yield clip
-    else:
-      beam.metrics.Metrics.counter(_METRICS_NAMESPACE, f'{self._split}_{OVER_CAP}').inc()
-      yield beam.pvalue.TaggedOutput(_DROPPED, OVER_CAP)
+    limits = (files
+              | 'ReadKeys' >> beam.ParDo(_FileKeys(class_csv, split), **side)
+              | 'Limits' >> beam.CombineGlobally(_SmallestKeys(max_clips)))
+    side['limits'] = beam.pvalue.AsSingleton(limits)
+  out = files | 'ReadClips' >> beam.ParDo(
+      _FileClips(class_csv, split, emit_videos), **side).with_outputs(
+          _COUNTS, _VIDEOS, main='clips')
+  counts = out[_COUNTS] | 'CountReasons' >> beam.CombinePerKey(sum)
+  videos = out[_VIDEOS] | 'VideoSet' >> beam.combiners.ToSet()
+  return out.clips, counts, videos

@@ -20,7 +20,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 
-from envsound.components import data, losses, model_map, projection, signatures
+from envsound.components import data, epoch_progress, losses, model_map, projection, signatures
 from envsound.core import warmup
 
 HISTORY_FILE = 'history.json'
@@ -147,7 +147,7 @@ def train_and_export(fn_args, hp: TrainerHparams,
 
   model = build_model(hp, num_classes)
   compile_model(model, hp, counts)
-  callbacks = [ExamplesPerSecond(int(counts.sum())),
+  callbacks = [ExamplesPerSecond(int(counts.sum())), epoch_progress.EpochProgress(hp.epochs),
                tf_keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq='epoch')]
   history = model.fit(train, validation_data=evaluation, epochs=hp.epochs,
                       callbacks=callbacks, verbose=2)

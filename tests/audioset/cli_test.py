@@ -112,3 +112,24 @@ def test_help_is_fast_and_does_not_load_tensorflow():
     with pytest.raises(SystemExit) as done:
       cli.main(['data', command, '--help'])
     assert done.value.code == 0
+
+
+def test_sample_takes_per_split_sizes(tmp_path, capsys):
+  data = tmp_path / 'audioset'
+  status, out, _ = _run(capsys, 'sample', '--out', data, '--bal', 7, '--unbal', 1003,
+                        '--eval', 5)
+  assert status == 0 and '1,015 clips' in out
+  files = {split: sorted(p.name for p in (data / split).iterdir())
+           for split in ('bal_train', 'unbal_train', 'eval')}
+  assert files == {'bal_train': ['0000.tfrecord'], 'eval': ['0000.tfrecord'],
+                   'unbal_train': ['0000.tfrecord', '0001.tfrecord']}
+  rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:5]}
+  assert rows == {'bal_train': '7', 'unbal_train': '1,003', 'eval': '5'}
+  status, _, err = _run(capsys, 'sample', '--out', tmp_path / 'b', '--bal', 7, '--eval', 5)
+  assert status == 1 and '--bal, --unbal and --eval' in _one_line_error(err)
+  status, _, err = _run(capsys, 'sample', '--out', tmp_path / 'c', '--clips', 9, '--bal', 7,
+                        '--unbal', 1, '--eval', 5)
+  assert status == 1 and 'not both' in _one_line_error(err)
+  status, _, err = _run(capsys, 'sample', '--out', tmp_path / 'd', '--bal', 0, '--unbal', 1,
+                        '--eval', 5)
+  assert status == 1 and 'bal_train 0' in _one_line_error(err)

@@ -1,6 +1,7 @@
 """Ingestion transforms on tiny data: environment labels, drop counts, caps, video split."""
 
 import collections
+import os
 
 import apache_beam as beam
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import tensorflow as tf
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from google.protobuf import json_format
 
 from envsound.components import audioset_example_gen as gen
 from envsound.core.records import encode_clip
@@ -140,3 +142,54 @@ def test_bad_files_and_records_are_counted_by_kind(make_release):
         (ingestion.KEPT, 4),  # the two good clips, the first of crc and of truncated
         (decode.BAD_FRAME, 1), (decode.NO_FRAMES, 1), (decode.MISSING_FIELD, 2),
         (reader.BAD_CHECKSUM, 1), (reader.TRUNCATED, 1), (reader.NOT_TFRECORD, 1)]))
+
+
+def test_smallest_keys_combiner_keeps_what_sorting_everything_keeps():
+  rng = np.random.default_rng(0)
+  batches = [{0: rng.random(int(n)), 1: rng.random(3)} for n in rng.integers(1, 40, size=50)]
+  combine = ingestion._SmallestKeys(cap=25)  # pylint: disable=protected-access
+  halves = [combine.create_accumulator(), combine.create_accumulator()]
+  for i, batch in enumerate(batches):
+    combine.add_input(halves[i % 2], batch)
+  limits = combine.extract_output(combine.merge_accumulators(halves))
+  everything = {env: np.concatenate([b[env] for b in batches]) for env in (0, 1)}
+  caps = ingestion.fair_caps({env: len(k) for env, k in everything.items()}, 25)
+  assert limits == {env: ingestion.thresholds(k, caps[env]) for env, k in everything.items()}
+  assert caps[1] == len(everything[1]) or caps[1] == 25 - caps[0]
+
+
+def test_executor_writes_the_example_gen_layout_without_a_reshuffle(make_release, tmp_path):
+  """The streaming executor's artifact is what TFX's ExampleGen writes, read back by TFXIO."""
+  # pylint: disable=import-outside-toplevel
+  from tfx.components.util import examples_utils, tfxio_utils
+  from tfx.types import artifact_utils, standard_artifacts, standard_component_specs as specs
+  from envsound.pipeline import configs
+  root = make_release(clips={'bal_train': [0, 1, 2, 2, None], 'eval': [0, 1]},
+                      video_prefix={'eval': 'eval'})
+  component = gen.create(str(root), configs.IngestionConfig(
+      class_csv=str(root / 'class_labels_indices.csv'), train_pattern='bal_train/*.tfrecord',
+      eval_pattern='eval/*.tfrecord', max_train_clips=None, max_eval_clips=None))
+  examples = standard_artifacts.Examples()
+  examples.uri = str(tmp_path / 'examples')
+  exec_properties = {k: v for k, v in component.exec_properties.items()}
+  for key in (specs.INPUT_CONFIG_KEY, specs.CUSTOM_CONFIG_KEY, specs.OUTPUT_CONFIG_KEY):
+    value = exec_properties[key]
+    exec_properties[key] = value if isinstance(value, str) else json_format.MessageToJson(value)
+  gen.Executor().Do({}, {specs.EXAMPLES_KEY: [examples]}, exec_properties)
+  assert artifact_utils.decode_split_names(examples.split_names) == ['train', 'eval']
+  assert examples_utils.get_payload_format_string(examples) == 'FORMAT_TF_SEQUENCE_EXAMPLE'
+  assert examples.get_int_custom_property('clips_train_kept') == 4
+  assert examples.get_int_custom_property('clips_train_unassigned') == 1
+  assert sorted(p.name for p in (tmp_path / 'examples').iterdir()) == [
+      'Split-eval', 'Split-train', gen.COUNTS_FILE]
+  factory = tfxio_utils.get_tfxio_factory_from_artifact([examples], telemetry_descriptors=[])
+  for split, n in (('train', 4), ('eval', 2)):
+    files = list((tmp_path / 'examples' / f'Split-{split}').iterdir())
+    assert files and all(f.name.startswith('data_tfrecord-') and f.suffix == '.gz'
+                         for f in files), files
+    source = factory(os.path.join(artifact_utils.get_split_uri([examples], split), '*'))
+    assert type(source).__name__ == 'TFSequenceExampleRecord'
+    records = list(tf.data.TFRecordDataset([str(f) for f in files], compression_type='GZIP'
+                                           ).as_numpy_iterator())
+    assert len(records) == n and all(_env_and_video(r)[1].startswith(split.replace(
+        'train', 'bal_train')) for r in records)
