@@ -12,7 +12,7 @@ from tfx.dsl.components.base import executor_spec
 
 from envsound.core import approaches as approaches_lib
 from envsound.components import atomic_pusher, audioset_example_gen, quality_gate
-from envsound.pipeline import configs
+from envsound.pipeline import configs, tuning
 
 
 def schema_component(cfg: configs.PipelineConfig):
@@ -84,11 +84,13 @@ def create_pipeline(cfg: configs.PipelineConfig, *, metadata_connection_config=N
                                                   min_accuracy=cfg.min_accuracy or 0.0)
   for approach in cfg.selected_approaches:
     transform = transforms[approach.training_set]
+    tuned, hyperparameters = tuning.hyperparameters_source(cfg, approach, transform, schema_gen,
+                                                           class_names)
     trainer = tfx.components.Trainer(
         run_fn=approach.run_fn,
         examples=transform.outputs['transformed_examples'],
         transform_graph=transform.outputs['transform_graph'],
-        schema=schema_gen.outputs['schema'],
+        schema=schema_gen.outputs['schema'], hyperparameters=hyperparameters,
         custom_config=cfg.custom_config(approach, class_names)).with_id(
             f'Trainer_{approach.name}')
     # The last model of this approach the gate blessed: the Evaluator's baseline.
@@ -118,7 +120,7 @@ def create_pipeline(cfg: configs.PipelineConfig, *, metadata_connection_config=N
                 base_directory=configs.join(cfg.serving_dir, approach.model_name))),
         custom_executor_spec=executor_spec.ExecutorClassSpec(atomic_pusher.Executor),
     ).with_id(f'Pusher_{approach.name}')
-    components += [trainer, resolver, evaluator, gate, pusher]
+    components += [*tuned, trainer, resolver, evaluator, gate, pusher]
 
   return tfx.dsl.Pipeline(
       pipeline_name=cfg.pipeline_name, pipeline_root=cfg.pipeline_root,
