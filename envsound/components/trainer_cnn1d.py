@@ -14,7 +14,7 @@ import dataclasses
 
 import tf_keras
 
-from envsound.components import model_layers, training
+from envsound.components import model_layers, training, tuning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +48,15 @@ def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
   return tf_keras.Model(inputs, outputs, name='cnn1d')
 
 
-# TFX Trainer will call this function.
-def run_fn(fn_args) -> None:
-  """Trains and exports the 1D CNN (TFX Trainer entry point)."""
-  training.train_and_export(fn_args, Hparams.from_custom_config(fn_args.custom_config),
-                            build_model)
+# Where TFX's Tuner searches (tuning.py): choices per Hparams field, the default first.
+SEARCH_SPACE = {
+    'learning_rate': [1e-3, 3e-4, 3e-3],
+    'filters': [128, 64, 256],
+    'kernel_size': [3, 5],
+    'conv_layers': [2, 1, 3],
+    'dropout': [0.3, 0.1, 0.5],
+}
+
+
+# The TFX Trainer's and Tuner's entry points.
+run_fn, tuner_fn = tuning.entry_points(Hparams, build_model, SEARCH_SPACE)

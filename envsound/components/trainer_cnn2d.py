@@ -16,7 +16,7 @@ import dataclasses
 
 import tf_keras
 
-from envsound.components import model_layers, training
+from envsound.components import model_layers, training, tuning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +56,15 @@ def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
   return tf_keras.Model(inputs, outputs, name='cnn2d')
 
 
-# TFX Trainer will call this function.
-def run_fn(fn_args) -> None:
-  """Trains and exports the 2D CNN (TFX Trainer entry point)."""
-  training.train_and_export(fn_args, Hparams.from_custom_config(fn_args.custom_config),
-                            build_model)
+# Where TFX's Tuner searches (tuning.py): choices per Hparams field, the default first.
+SEARCH_SPACE = {
+    'learning_rate': [1e-3, 3e-4, 3e-3],
+    'filters': [16, 8, 32],
+    'kernel_frames': [3, 5],
+    'dropout': [0.5, 0.3],
+    'mixup_alpha': [0.2, 0.0, 0.4],
+}
+
+
+# The TFX Trainer's and Tuner's entry points.
+run_fn, tuner_fn = tuning.entry_points(Hparams, build_model, SEARCH_SPACE)

@@ -50,6 +50,7 @@ def register(subparsers) -> None:
   run.add_argument('--report-dir', type=pathlib.Path, default=None,
                    help='where the results report goes (default: <pipeline-root>/report)')
   run.add_argument('--no-cache', action='store_true', help='rerun every component')
+  _add_tuning(run)
   run.set_defaults(func=_run)
 
   comp = sub.add_parser(
@@ -99,6 +100,19 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                      help='envsound wheel for Dataflow workers when no --image is given')
 
 
+def _add_tuning(parser: argparse.ArgumentParser) -> None:
+  """--tune and its budget."""
+  group = parser.add_argument_group('tuning (TFX Tuner, KerasTuner)')
+  group.add_argument('--tune', action='store_true',
+                     help="search each approach's hyper-parameters on part of its training "
+                          'split (never the validation split) before training; later runs '
+                          'without --tune reuse the latest result')
+  group.add_argument('--tune-trials', type=int, default=10,
+                     help='most hyper-parameter sets per approach (default: %(default)s)')
+  group.add_argument('--tune-minutes', type=float, default=30.0,
+                     help='search time per approach, in minutes (default: %(default)s)')
+
+
 def make_config(args: argparse.Namespace, *, cloud: bool):
   """Builds the PipelineConfig the flags describe."""
   from envsound.pipeline import configs  # pylint: disable=import-outside-toplevel
@@ -121,14 +135,18 @@ def make_config(args: argparse.Namespace, *, cloud: bool):
                           'split(s)')
     data, class_csv = str(release.root.resolve()), str(release.class_csv.resolve())
   try:
+    tune = (configs.TuningBudget(args.tune_trials, args.tune_minutes)
+            if getattr(args, 'tune', False) else None)
     cfg = configs.PipelineConfig(
         data_root=data, pipeline_root=pipeline_root, serving_dir=serving_dir,
         approaches=approaches, max_clips=args.max_clips, unbalanced_cap=args.unbalanced_cap,
         epochs=args.epochs, min_accuracy=args.min_accuracy, class_csv=class_csv,
-        enable_cache=not getattr(args, 'no_cache', False))
+        enable_cache=not getattr(args, 'no_cache', False), tune=tune)
     cfg.selected_approaches  # pylint: disable=pointless-statement  (validates the names)
   except KeyError as e:
     raise EnvsoundError(f'--approaches: {e.args[0]}') from e
+  except ValueError as e:
+    raise EnvsoundError(f'--tune-trials/--tune-minutes: {e}') from e
   return cfg
 
 

@@ -41,6 +41,23 @@ class IngestionConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class TuningBudget:
+  """How long TFX's Tuner searches each approach's hyper-parameters (whichever ends first).
+
+  Attributes:
+    trials: most hyper-parameter sets tried.
+    minutes: wall-clock budget of one approach's search.
+  """
+  trials: int = 10
+  minutes: float = 30.0
+
+  def __post_init__(self):
+    if self.trials < 1 or self.minutes <= 0:
+      raise ValueError(f'tuning needs trials >= 1 and minutes > 0, got {self.trials} trials '
+                       f'and {self.minutes} minutes')
+
+
+@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
   """Everything that defines one pipeline, whatever runs it.
 
@@ -59,6 +76,8 @@ class PipelineConfig:
     enable_cache: reuse outputs of components whose inputs did not change.
     schema_file: the curated raw schema, as the executors see it.
     class_csv: the release's class list (default: ``<data_root>/class_labels_indices.csv``).
+    tune: a budget adds a Tuner per approach; None reuses each approach's latest tuning
+      result, if any (pipeline/tuning.py).
   """
   data_root: str
   pipeline_root: str
@@ -73,6 +92,7 @@ class PipelineConfig:
   enable_cache: bool = True
   schema_file: str = RAW_SCHEMA
   class_csv: Optional[str] = None
+  tune: Optional[TuningBudget] = None
 
   @property
   def selected_approaches(self) -> Tuple[approaches_lib.Approach, ...]:

@@ -12,7 +12,7 @@ from tfx.dsl.components.base import executor_spec
 
 from envsound.core import approaches as approaches_lib
 from envsound.components import atomic_pusher, audioset_example_gen, quality_gate
-from envsound.pipeline import configs
+from envsound.pipeline import configs, tuning
 
 
 def schema_component(cfg: configs.PipelineConfig):
@@ -54,13 +54,14 @@ def example_validator_component(statistics_gen, schema_gen, training_set: str):
 
 
 def trainer_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach,
-                      transform, schema_gen, class_names: Sequence[str]):
-  """Trainer: the approach's run_fn on the transformed examples."""
+                      transform, schema_gen, class_names: Sequence[str], hyperparameters=None):
+  """Trainer: the approach's run_fn on the transformed examples (with the Tuner's best
+  hyper-parameters when ``hyperparameters`` is a channel of them)."""
   return tfx.components.Trainer(
       run_fn=approach.run_fn,
       examples=transform.outputs['transformed_examples'],
       transform_graph=transform.outputs['transform_graph'],
-      schema=schema_gen.outputs['schema'],
+      schema=schema_gen.outputs['schema'], hyperparameters=hyperparameters,
       custom_config=cfg.custom_config(approach, tuple(class_names))).with_id(
           f'Trainer_{approach.name}')
 
@@ -146,14 +147,17 @@ def create_pipeline(cfg: configs.PipelineConfig, *, metadata_connection_config=N
     references[training_set] = reference_component(example_gen, training_set, len(class_names))
     components.append(references[training_set])
   for approach in cfg.selected_approaches:
-    trainer = trainer_component(cfg, approach, transforms[approach.training_set], schema_gen,
-                                class_names)
+    transform = transforms[approach.training_set]
+    tuned, hyperparameters = tuning.hyperparameters_source(cfg, approach, transform, schema_gen,
+                                                           class_names)
+    trainer = trainer_component(cfg, approach, transform, schema_gen, class_names,
+                                hyperparameters)
     resolver = resolver_component(approach)
     evaluator = evaluator_component(cfg, approach, example_gens[approach.training_set],
                                     trainer, resolver, class_names)
     gate = quality_gate_component(cfg, approach, trainer, evaluator,
                                   references[approach.training_set])
-    components += [trainer, resolver, evaluator, gate,
+    components += [*tuned, trainer, resolver, evaluator, gate,
                    pusher_component(cfg, approach, trainer, gate)]
 
   return tfx.dsl.Pipeline(

@@ -1,0 +1,108 @@
+"""Approach 3's candidate models on the same data: the 1D CNN against feature-level attention.
+
+On the Transform output of a sample release's 150k set (bench/pipeline_throughput.py's
+ingestion + Transform run, ``--transform-root``), each model is trained by its trainer
+module's ``run_fn`` exactly as the TFX Trainer calls it (default epochs unless
+``--epochs``), for each seed; the exported Keras model then scores every validation clip.
+Printed per model and seed: validation accuracy with its standard error, training seconds;
+then per seed the paired difference attention - CNN (same clips) with its standard error
+(sd of the per-clip correctness difference / sqrt(n)), and the mean over seeds.
+
+  .venv/bin/python bench/approach3_models.py --transform-root ROOT [--seeds 0,1]
+      [--epochs N] [--models cnn1d,attention]
+"""
+
+import argparse
+import glob
+import os
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+# pylint: disable=wrong-import-position
+import numpy as np
+
+MODULES = {'cnn1d': 'envsound.components.trainer_cnn1d',
+           'attention': 'envsound.components.trainer_attention'}
+TRANSFORM = 'Transform_150k'
+
+
+def transform_output(root: Path):
+  graph = sorted(glob.glob(str(root / TRANSFORM / 'transform_graph' / '*')))
+  examples = sorted(glob.glob(str(root / TRANSFORM / 'transformed_examples' / '*')))
+  if not graph or not examples:
+    sys.exit(f'no {TRANSFORM} output under {root}')
+  return graph[-1], os.path.join(examples[-1], 'Split-train', '*'), os.path.join(
+      examples[-1], 'Split-eval', '*')
+
+
+def train_and_score(name, graph, train, evaluation, seed, epochs, out):
+  """Trains with the module's run_fn; returns (per-clip correctness, seconds)."""
+  # pylint: disable=import-outside-toplevel
+  import importlib
+  import tensorflow_transform as tft
+  import tf_keras
+  from envsound.components import data
+  from envsound.core.taxonomy import load_taxonomy
+  module = importlib.import_module(MODULES[name])
+  config = {'approach': name, 'model_name': name, 'class_names': list(load_taxonomy().names),
+            'seed': seed}
+  if epochs:
+    config['epochs'] = epochs
+  serving = os.path.join(out, f'{name}-{seed}', 'serving')
+  fn_args = types.SimpleNamespace(
+      train_files=[train], eval_files=[evaluation], transform_output=graph,
+      transform_graph_path=graph, serving_model_dir=serving,
+      model_run_dir=os.path.join(out, f'{name}-{seed}', 'run'), custom_config=config,
+      hyperparameters=None)
+  tf_keras.backend.clear_session()
+  start = time.perf_counter()
+  module.run_fn(fn_args)
+  seconds = time.perf_counter() - start
+  x, y = data.to_numpy(evaluation, tft.TFTransformOutput(graph))
+  model = tf_keras.models.load_model(serving, compile=False)
+  probs = model.predict(x, batch_size=1024, verbose=0)
+  return (probs.argmax(1) == y).astype(np.float64), seconds
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--transform-root', type=Path, required=True)
+  parser.add_argument('--seeds', default='0')
+  parser.add_argument('--epochs', type=int, default=None)
+  parser.add_argument('--models', default='cnn1d,attention')
+  args = parser.parse_args()
+  graph, train, evaluation = transform_output(args.transform_root)
+  names = args.models.split(',')
+  seeds = [int(s) for s in args.seeds.split(',')]
+  print(f'{os.cpu_count()} cores; models {names}; seeds {seeds}; epochs '
+        f'{args.epochs or "default"}', flush=True)
+  correct = {}
+  with tempfile.TemporaryDirectory() as out:
+    for seed in seeds:
+      for name in names:
+        c, seconds = train_and_score(name, graph, train, evaluation, seed, args.epochs, out)
+        correct[name, seed] = c
+        se = np.sqrt(c.mean() * (1 - c.mean()) / len(c))
+        print(f'  {name:10s} seed {seed}: accuracy {c.mean():.4f} +- {se:.4f} '
+              f'({len(c)} validation clips), trained in {seconds:.0f} s', flush=True)
+  if len(names) == 2:
+    a, b = names[1], names[0]
+    diffs = []
+    for seed in seeds:
+      d = correct[a, seed] - correct[b, seed]
+      diffs.append(d.mean())
+      print(f'  seed {seed}: {a} - {b} = {d.mean():+.4f} +- {d.std(ddof=1) / np.sqrt(len(d)):.4f}'
+            ' (paired, same clips)')
+    print(f'  mean over {len(seeds)} seed(s): {a} - {b} = {np.mean(diffs):+.4f}')
+    for name in names:
+      print(f'  {name}: mean accuracy {np.mean([correct[name, s].mean() for s in seeds]):.4f}')
+
+
+if __name__ == '__main__':
+  main()
