@@ -67,14 +67,6 @@ def parse_frame_examples(serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
       tf.RaggedTensor.from_row_splits(frames.values, one_each), frames.row_splits)}
 
 
-def quantize(embedding: tf.Tensor) -> tf.Tensor:
-  """Maps dequantised float embeddings back onto AudioSet's uint8 bytes (inverse of
-  ``features.dequantize``, clipping to [-2, 2])."""
-  steps = tf.round((tf.cast(embedding, tf.float32) - features.QUANTIZE_MIN) /
-                   features.QUANTIZE_SCALE)
-  return tf.cast(tf.clip_by_value(steps, 0.0, 255.0), tf.uint8)
-
-
 def embedding_to_raw(embedding: tf.Tensor) -> Dict[str, tf.Tensor]:
   """uint8 ``[batch, frames, 128]`` -> raw ``audio_embedding`` feature (128-byte strings)."""
   bytes_ = tf.gather(tf.constant(_BYTE_TABLE), tf.cast(embedding, tf.int32))
@@ -143,7 +135,7 @@ def make_signatures(model: tf_keras.Model, tft_output: tft.TFTransformOutput,
   @tf.function(input_signature=[tf.TensorSpec([None, None, features.EMBEDDING_DIM],
                                               tf.float32, name=features.EMBEDDING_INPUT)])
   def predict_float_embeddings(embedding):
-    return predict(embedding_to_raw(quantize(embedding)))
+    return predict(embedding_to_raw(features.requantize(embedding)))
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string,
                                               name=features.CLASSIFY_INPUT)])
