@@ -19,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import serving_latency as bench  # bench/serving_latency.py: export, clients and timing
+import benchlib
+from benchlib import models, requests, serving_runs
 
-from tests.support import scrape  # pylint: disable=g-bad-import-order  (sys.path: bench.REPO)
+from tests.support import scrape  # pylint: disable=g-bad-import-order  (benchlib: sys.path)
 
 CLIENTS = 32
 METRICS_PATH = '/monitoring/prometheus/metrics'
@@ -41,13 +42,13 @@ def recording_cost_us(calls: int = 20_000) -> float:
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
   parser.add_argument('--model', choices=('cnn1d', 'tiny'), default='cnn1d')
-  parser.add_argument('--work-dir', type=Path, default=bench.DEFAULT_WORK)
+  parser.add_argument('--work-dir', type=Path, default=benchlib.DEFAULT_WORK)
   parser.add_argument('--seconds', type=float, default=5.0, help='length of each run')
   parser.add_argument('--rounds', type=int, default=6, help='runs per server, alternating')
-  parser.add_argument('--batching-file', type=Path, default=bench.DEFAULT_BATCHING)
+  parser.add_argument('--batching-file', type=Path, default=benchlib.DEFAULT_BATCHING)
   args = parser.parse_args(argv)
   from tests.support.server import local_server  # pylint: disable=import-outside-toplevel
-  base = bench.cached_base_path(args.model, args.work_dir)
+  base = models.cached_base_path(args.model, args.work_dir)
   logs = Path(tempfile.mkdtemp(prefix='envsound-bench-monitoring-'))
   monitoring = logs / 'monitoring.config'
   monitoring.write_text(f'prometheus_config {{ enable: true, path: "{METRICS_PATH}" }}\n')
@@ -61,12 +62,12 @@ def main(argv=None) -> int:
     makes, urls = {}, {}
     for name, f in flags.items():
       server = stack.enter_context(local_server(
-          model_base_path=base, model_name=bench.MODEL_NAME, flags=f, timeout_s=300,
+          model_base_path=base, model_name=serving_runs.MODEL_NAME, flags=f, timeout_s=300,
           log_dir=logs))
-      makes[name] = bench.grpc_calls(server.grpc_target, 'predict_embeddings')
+      makes[name] = requests.grpc_calls(server.grpc_target, 'predict_embeddings', serving_runs.MODEL_NAME)
       stack.callback(makes[name].close)
       urls[name] = server.rest_url + METRICS_PATH
-    paired = bench.paired_rounds(makes, CLIENTS, args.seconds, args.rounds)
+    paired = serving_runs.paired_rounds(makes, CLIENTS, args.seconds, args.rounds)
     counted = scrape.total(scrape.scrape(urls['monitoring on']),
                            ':tensorflow:serving:request_count_total', API='Predict',
                            status='OK')
