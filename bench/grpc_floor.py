@@ -46,9 +46,10 @@ def serve(port: int, response_file: str, threads: int = 32) -> None:
 
 
 @contextlib.contextmanager
-def running(response: predict_pb2.PredictResponse, probe: predict_pb2.PredictRequest,
-            timeout_s: float = 60) -> Iterator[str]:
-  """Runs the floor server on a free port answering ``response``; yields its target."""
+def running(response, probe, timeout_s: float = 60) -> Iterator[str]:
+  """Runs the floor server on a free port answering ``response`` (a PredictResponse); yields
+  its target once it answers ``probe`` (a PredictRequest of benchlib.requests)."""
+  from benchlib import requests  # pylint: disable=import-outside-toplevel
   from tests.support.server import pick_unused_port  # pylint: disable=import-outside-toplevel
   with tempfile.NamedTemporaryFile(suffix='.pb') as f:
     f.write(response.SerializeToString())
@@ -57,8 +58,8 @@ def running(response: predict_pb2.PredictResponse, probe: predict_pb2.PredictReq
     process = subprocess.Popen([sys.executable, __file__, str(port), f.name])
     target = f'{HOST}:{port}'
     try:
-      with grpc.insecure_channel(target) as channel:
-        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+      channel, stub = requests.predict_stub(target)
+      with channel:
         deadline = time.monotonic() + timeout_s
         while True:
           try:

@@ -12,25 +12,22 @@ CHANNEL_OPTIONS = [('grpc.use_local_subchannel_pool', 1), ('grpc.max_receive_mes
 
 def predict_request(batch: np.ndarray, signature: str, model_name: str,
                     output_filter: Sequence[str] = ()):
-  """A PredictRequest of ``batch`` (clips), its tensor filled as envsound's client does."""
-  # pylint: disable=import-outside-toplevel
-  from tensorflow_serving.apis import predict_pb2
-  from envsound.serving import tensors
-  request = predict_pb2.PredictRequest()
-  request.model_spec.name = model_name
-  request.model_spec.signature_name = signature
-  tensors.fill_proto(request.inputs[features.EMBEDDING_INPUT], batch)
-  request.output_filter.extend(output_filter)
-  return request
+  """A PredictRequest of ``batch`` (clips), built by envsound's one builder
+  (envsound.serving.requests), as the client sends it."""
+  from envsound.serving.requests import predict_request as build  # pylint: disable=import-outside-toplevel
+  return build(model_name, {features.EMBEDDING_INPUT: batch}, signature=signature,
+               output_filter=output_filter)
 
 
 def predict_stub(target: str):
-  """A PredictionService stub on a channel of its own (its own TCP connection)."""
+  """``stub.Predict`` on TF Serving's method path, for the builder's messages, on a channel
+  of its own (its own TCP connection)."""
   # pylint: disable=import-outside-toplevel
+  import types
   import grpc
-  from tensorflow_serving.apis import prediction_service_pb2_grpc
+  from envsound.serving import protos
   channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
-  return channel, prediction_service_pb2_grpc.PredictionServiceStub(channel)
+  return channel, types.SimpleNamespace(Predict=protos.bind(channel, protos.PREDICT))
 
 
 def grpc_calls(target: str, signature: str, model_name: str):
