@@ -20,6 +20,10 @@ from envsound.core.errors import EnvsoundError
 from envsound.report import scores as scores_lib
 from envsound.report import tfma_results
 
+# What a Trainer that exports a map writes beside history.json: core.separation's figures of
+# its validation reference set, {"n", "k", "embedding": {...}, "map": {...}, "umap": {...}}.
+SEPARATION_FILE = 'separation.json'
+
 
 @dataclasses.dataclass
 class ApproachResult:
@@ -33,6 +37,7 @@ class ApproachResult:
   blessed: Optional[bool] = None
   pushed: Optional[str] = None  # pushed version, '' when not pushed
   gate_reason: Optional[str] = None  # the quality gate's decision in words
+  separation: Optional[dict] = None  # the Trainer's separation.json, when it wrote one
   missing: List[str] = dataclasses.field(default_factory=list)
 
   @property
@@ -127,14 +132,19 @@ def _example_gen_settings(store, artifact) -> Dict[str, object]:
   return {**settings, 'input_base': custom_property(execution, 'input_base')}
 
 
-def _read_history(result: ApproachResult, run) -> bool:
-  """Fills ``result.history`` from a ModelRun's history.json; False when there is none."""
+def _read_model_run(result: ApproachResult, run) -> bool:
+  """Fills ``result.history`` (and ``separation``, if written) from a ModelRun folder;
+  False when it holds no history.json."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   history = run and os.path.join(run.uri, training.HISTORY_FILE)
   if not history or not tf.io.gfile.exists(history):
     return False
   with tf.io.gfile.GFile(history) as f:
     result.history, result.model_run = json.load(f), run.uri
+  separation = os.path.join(run.uri, SEPARATION_FILE)
+  if tf.io.gfile.exists(separation):
+    with tf.io.gfile.GFile(separation) as f:
+      result.separation = json.load(f)
   return True
 
 
@@ -165,7 +175,7 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
     else:
       result.train_clips = custom_property(data, 'clips_train_kept')
       result.eval_clips = custom_property(data, 'clips_eval_kept')
-    if not _read_history(result, latest['ModelRun'].get(trainer)):
+    if not _read_model_run(result, latest['ModelRun'].get(trainer)):
       result.missing.append(trainer)
     model = latest['Model'].get(trainer)
     blessing = latest['ModelBlessing'].get(evaluator)

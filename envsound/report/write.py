@@ -8,16 +8,30 @@ run is listed as missing.
 """
 
 import pathlib
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from envsound.core import approaches as approaches_lib
 from envsound.core.atomic import atomic_dir
 from envsound.core.taxonomy import load_taxonomy
-from envsound.report import markdown, plots, ranking, runs
+from envsound.report import markdown, plots, ranking, runs, separation_text
 from envsound.report import reference as reference_lib
 from envsound.report.scores import Scores
 
 REPORT_FILE = 'report.md'
+
+
+def _separation_lines(results) -> List[str]:
+  if not any(r.separation for r in results):
+    return ['## Separation', '', 'No model recorded separation figures (a Trainer that exports '
+            'a map writes them to separation.json beside history.json).', '']
+  return ['## Separation', '',
+          'How well the classes sit apart among each model\'s validation reference clips '
+          '(core.separation): the share of each clip\'s 10 nearest neighbours with its '
+          'environment (labels shuffled at random would score the chance figure), the '
+          'silhouette by environment, and the dense groups HDBSCAN finds without labels; '
+          'in the model\'s embedding space (penultimate layer) and on its exported 2-D map.',
+          '', separation_text.separation_table(results), '',
+          separation_text.separation_ranking(results), '']
 
 
 def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: str,
@@ -49,6 +63,7 @@ def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: 
       *markdown.reference_lines(results, reference), '',
       '## Ranking', '',
       ranking.ranking_text(results, class_names, big_settings.get('max_train_clips'), capped), '',
+      *_separation_lines(results),
       '## Per-environment metrics', '']
   scores = {r.approach.name: r.scores for r in results if r.scores is not None}
   if reference is not None:

@@ -13,7 +13,7 @@ from envsound.core import approaches
 
 from envsound import report
 from envsound.components.reference import ReferenceResult
-from envsound.report import markdown, plots, ranking, runs, tfma_results
+from envsound.report import markdown, plots, ranking, runs, separation_text, tfma_results
 from envsound.report import reference as reference_lib
 from envsound.report import scores as scores_lib
 
@@ -176,3 +176,32 @@ def test_scores_of_an_empty_confusion_are_undefined():
   scores = scores_lib.scores_from_confusion(np.zeros((3, 3), np.int64))
   assert math.isnan(scores.accuracy) and math.isnan(scores.macro_f1)
   assert np.isnan(scores.per_class).all() and scores.confusion.shape == (3, 3)
+
+
+def _separated(result, embedding_knn, map_knn, clusters):
+  figures = lambda knn, c: {'knn_agreement': knn, 'chance': 0.2, 'silhouette': 0.1,
+                            'clusters': c, 'n': 300}
+  result.separation = {'n': 300, 'k': 10, 'embedding': figures(embedding_knn, 5),
+                       'map': figures(map_knn, clusters)}
+  return result
+
+
+def test_separation_table_and_ranking_against_accuracy_and_the_cluster_claim():
+  results = [_result('cnn2d'),
+             _separated(_result('cnn1d', 0.5), 0.40, 0.45, clusters=3),
+             _separated(_result('cnn1d_150k', 0.6), 0.55, 0.35, clusters=2)]
+  table = separation_text.separation_table(results).splitlines()
+  assert len(table) == 2 + 2  # the approach without figures has no row
+  assert table[2].startswith('| Approach 2: 1D CNN on raw embeddings | 300 | 0.400 (0.200) |')
+  text = separation_text.separation_ranking(results)
+  assert 'By accuracy: Approach 3 > Approach 2.' in text
+  assert 'kNN agreement on the embedding gives the same order: Approach 3 > Approach 2.' in text
+  assert 'kNN agreement on the map gives a different order: Approach 2 > Approach 3.' in text
+  assert 'this run: 2 versus 3 (more clusters on approach 3\'s map: no)' in text
+
+
+def test_report_without_separation_figures_says_so():
+  results = [_result('cnn2d'), _result('cnn1d', 0.5), _result('cnn1d_150k')]
+  text = report.write.render(runs.RunRecord(results, {}, {}, {}), None, '',
+                             NAMES, '/root')
+  assert 'No model recorded separation figures' in text
