@@ -6,7 +6,7 @@ preprocessing_fn, approach 2's Trainer (``trainer_cnn1d.run_fn``) trains and exp
 whose map is fitted on ``--reference`` eval clips. The other eval clips are held out: served
 through the SavedModel's ``serving_default`` (penultimate and ``map_xy``), and, as the
 baseline, placed with ``UMAP.transform`` of a UMAP fitted on the same reference embeddings
-with the Trainer's seed. For both it prints, on the held-out clips (k = 10):
+with the Trainer's settings and seed (its own neighbour search, so that it can transform). For both it prints, on the held-out clips (k = 10):
 
   * trustworthiness (sklearn.manifold) of the 2-D positions against the penultimate space;
   * the share of each clip's 10 nearest held-out neighbours (penultimate space) kept on the map;
@@ -24,6 +24,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
@@ -133,9 +134,12 @@ def main() -> None:
   served = loaded.signatures[features.SERVING_SIGNATURE](examples=tf.constant(held))
   served_s = time.perf_counter() - began
   pen, xy = served[features.PENULTIMATE].numpy(), served[features.MAP_XY].numpy()
-  reducer, umap_ref = projection.fit_umap(ref_pen, seed=0)  # as the Trainer fitted it
-  began = time.perf_counter()
-  umap_xy = reducer.transform(pen)
+  reducer = projection.make_umap(len(ref_pen), seed=0)  # the Trainer's settings and seed
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore')
+    umap_ref = reducer.fit_transform(ref_pen)
+    began = time.perf_counter()
+    umap_xy = reducer.transform(pen)
   umap_s = time.perf_counter() - began
 
   ours = agreement(pen, xy, ref_pen, ref_xy)

@@ -91,7 +91,7 @@ def fit_model_map(model: tf_keras.Model, file_pattern, tft_output: tft.TFTransfo
   penultimate = np.asarray(embed.predict(inputs, batch_size=512, verbose=0), np.float32)
   seconds['embed'] = time.perf_counter() - start
   start = time.perf_counter()
-  _, umap_xy = projection.fit_umap(penultimate, seed)
+  umap_xy = projection.fit_umap(penultimate, seed)
   seconds['umap'] = time.perf_counter() - start
   start = time.perf_counter()
   net = projection.fit_projection(penultimate, umap_xy, seed)

@@ -15,7 +15,9 @@ import warnings
 from typing import Optional
 
 import numpy as np
+import tensorflow as tf
 import tf_keras
+from sklearn.neighbors import NearestNeighbors
 
 N_NEIGHBORS = 15
 MIN_DIST = 0.1
@@ -28,12 +30,23 @@ def numba_cache_dir() -> str:
   return os.environ.get('NUMBA_CACHE_DIR') or os.path.join(cache, 'envsound', 'numba')
 
 
+# umap compiles these numba kernels on every start (they are not marked cache=True); caching
+# them too makes a warm fit of a few hundred points take about 1 s instead of about 18 s.
+_UNCACHED_KERNELS = (('umap.umap_', 'smooth_knn_dist'),
+                     ('umap.umap_', 'compute_membership_strengths'),
+                     ('umap.layouts', '_nb_optimize_layout_euclidean_single_epoch'))
+
+
 def _import_umap():
-  """Imports umap with numba's cache set (also when numba itself is already imported)."""
+  """Imports umap with numba's on-disk cache on for the kernels a fit compiles."""
   os.environ.setdefault('NUMBA_CACHE_DIR', numba_cache_dir())
   if 'numba' in sys.modules and 'umap' not in sys.modules:
     sys.modules['numba'].config.CACHE_DIR = os.environ['NUMBA_CACHE_DIR']
   import umap  # pylint: disable=import-outside-toplevel  (slow: imports numba)
+  for module, name in _UNCACHED_KERNELS:
+    kernel = getattr(sys.modules.get(module), name, None)
+    if hasattr(kernel, 'enable_caching'):  # a numba Dispatcher (absent in other versions)
+      kernel.enable_caching()
   return umap
 
 
@@ -67,19 +80,29 @@ def make_umap(n: int, seed: Optional[int]):
                    init='spectral' if n > 2 * N_NEIGHBORS else 'random', random_state=seed)
 
 
-def fit_umap(points: np.ndarray, seed: int):
-  """Fits UMAP on ``points`` ``[n, d]``; returns ``(reducer, float32 [n, 2] coordinates)``."""
+def fit_umap(points: np.ndarray, seed: int) -> np.ndarray:
+  """UMAP's float32 ``[n, 2]`` coordinates of ``points`` ``[n, d]``.
+
+  The exact nearest neighbours come from scikit-learn (``precomputed_knn``): UMAP's own
+  search for small sets is a numba kernel that recompiles in every process. The reducer
+  cannot ``transform`` new points (the exported projection does that).
+  """
+  points = np.asarray(points, np.float32)
   reducer = make_umap(len(points), seed)
+  distances, indices = NearestNeighbors(n_neighbors=reducer.n_neighbors).fit(
+      points).kneighbors(points)
+  reducer.precomputed_knn = (indices, distances.astype(np.float32))
   with warnings.catch_warnings():
-    warnings.simplefilter('ignore')  # "n_jobs overridden by random_state", spectral notes
-    xy = reducer.fit_transform(np.asarray(points, np.float32))
-  return reducer, np.asarray(xy, np.float32)
+    warnings.simplefilter('ignore')  # "n_jobs overridden by random_state", no search index
+    xy = reducer.fit_transform(points)
+  return np.asarray(xy, np.float32)
 
 
-def build_projection(dim: int, hidden: int = 64) -> tf_keras.Model:
-  """Dense network ``[batch, dim]`` -> ``[batch, 2]`` (input normalisation built in)."""
-  inputs = tf_keras.Input([dim], name='penultimate')
-  x = tf_keras.layers.Normalization(name='normalise')(inputs)
+def build_projection(mean: np.ndarray, variance: np.ndarray,
+                     hidden: int = 64) -> tf_keras.Model:
+  """Dense network ``[batch, d]`` -> ``[batch, 2]`` that first normalises its inputs."""
+  inputs = tf_keras.Input([len(mean)], name='penultimate')
+  x = tf_keras.layers.Normalization(mean=mean, variance=variance, name='normalise')(inputs)
   for i in range(2):
     x = tf_keras.layers.Dense(hidden, activation='relu', name=f'map_hidden{i}')(x)
   outputs = tf_keras.layers.Dense(2, name='map_xy')(x)
@@ -90,6 +113,8 @@ def fit_projection(points: np.ndarray, xy: np.ndarray, seed: int, epochs: int = 
                    hidden: int = 64) -> tf_keras.Model:
   """Trains :func:`build_projection` to regress ``xy`` from ``points`` (mean squared error).
 
+  ``epochs`` passes over the points, in batches of about an eighth of them (at least 32).
+
   The targets are standardised for training; the output layer is then rescaled so the
   network returns map coordinates directly.
   """
@@ -97,14 +122,15 @@ def fit_projection(points: np.ndarray, xy: np.ndarray, seed: int, epochs: int = 
   xy = np.asarray(xy, np.float32)
   mean, std = xy.mean(0), np.maximum(xy.std(0), 1e-6)
   tf_keras.utils.set_random_seed(seed)
-  model = build_projection(points.shape[1], hidden)
-  model.get_layer('normalise').adapt(points)
-  batch = max(32, len(points) // 8)  # ~8 steps per epoch
-  schedule = tf_keras.optimizers.schedules.CosineDecay(
-      3e-3, decay_steps=epochs * int(np.ceil(len(points) / batch)), alpha=0.05)
+  model = build_projection(points.mean(0), points.var(0), hidden)
+  batch = min(len(points), max(32, len(points) // 8))  # ~8 steps per pass
+  steps = epochs * int(np.ceil(len(points) / batch))
+  schedule = tf_keras.optimizers.schedules.CosineDecay(3e-3, decay_steps=steps, alpha=0.05)
   model.compile(optimizer=tf_keras.optimizers.Adam(schedule), loss='mse')
-  model.fit(points, (xy - mean) / std, batch_size=batch, epochs=epochs, shuffle=True,
-            verbose=0)
+  # One Keras epoch of all the steps: per-epoch overhead would dominate on small sets.
+  passes = tf.data.Dataset.from_tensor_slices((points, (xy - mean) / std)).shuffle(
+      len(points), seed=seed, reshuffle_each_iteration=True).repeat().batch(batch)
+  model.fit(passes, steps_per_epoch=steps, epochs=1, verbose=0)
   last = model.get_layer('map_xy')
   kernel, bias = last.get_weights()
   last.set_weights([kernel * std, bias * std + mean])
