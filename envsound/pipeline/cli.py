@@ -50,6 +50,9 @@ def register(subparsers) -> None:
   run.add_argument('--report-dir', type=pathlib.Path, default=None,
                    help='where the results report goes (default: <pipeline-root>/report)')
   run.add_argument('--no-cache', action='store_true', help='rerun every component')
+  run.add_argument('--verbose', action='store_true', default=argparse.SUPPRESS,
+                   help='show library, TensorFlow and Beam logs live (they always go to the '
+                        'log file named in the first line)')
   run.set_defaults(func=_run)
 
   comp = sub.add_parser(
@@ -155,12 +158,26 @@ def _run(args: argparse.Namespace) -> int:
   mode = args.direct_running_mode
   if mode == 'auto':
     mode = beam_args.auto_running_mode(_release_bytes(cfg.data_root), os.cpu_count() or 1)
-  metadata = local_runner.run(cfg, running_mode=mode,
-                              workers=args.workers, metadata=metadata, extra_beam_args=extra)
+  from envsound.pipeline import console as console_lib
+  console = console_lib.Console(cfg.pipeline_root, verbose=getattr(args, 'verbose', False))
+  try:
+    with console:
+      metadata = local_runner.run(cfg, running_mode=mode, workers=args.workers,
+                                  metadata=metadata, extra_beam_args=extra, console=console)
+  except Exception as e:  # the console printed it
+    raise RunFailed(console.path) from e
   from envsound.pipeline import run_summary
   print('\nData checks:\n  ' + '\n  '.join(run_summary.summarize(metadata)))
   print_report(cfg.pipeline_root, metadata, args.report_dir)
   return 0
+
+
+class RunFailed(EnvsoundError):
+  """The pipeline stopped; the console printed the component and its error."""
+
+  def __init__(self, log: pathlib.Path):
+    super().__init__(f'the pipeline run failed (full log: {log})')
+    self.log = log
 
 
 def _release_bytes(data_root: str) -> int:
