@@ -100,6 +100,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                           f'(e.g. {DEFAULT_IMAGE})')
   cloud.add_argument('--extra-package', default=None,
                      help='envsound wheel for Dataflow workers when no --image is given')
+  cloud.add_argument('--machine-type', default=beam_args.DATAFLOW_MACHINE_TYPE,
+                     help='Dataflow worker machine type (default: %(default)s)')
+  cloud.add_argument('--max-workers', type=int, default=beam_args.DATAFLOW_MAX_WORKERS,
+                     help='Dataflow autoscaling limit (default: %(default)s)')
+  cloud.add_argument('--disk-size-gb', type=int, default=beam_args.DATAFLOW_DISK_GB,
+                     help='Dataflow persistent disk per worker (default: %(default)s)')
 
 
 def make_config(args: argparse.Namespace, *, cloud: bool):
@@ -142,8 +148,10 @@ def dataflow_beam_args(args: argparse.Namespace) -> List[str]:
   if missing:
     raise EnvsoundError(f'Dataflow needs {", ".join(missing)}')
   try:
-    return beam_args.dataflow_args(args.project, args.region, f'{args.gcs_root.rstrip("/")}/tmp',
-                                   image=args.image, extra_package=args.extra_package)
+    return beam_args.dataflow_args(
+        args.project, args.region, f'{args.gcs_root.rstrip("/")}/tmp', image=args.image,
+        extra_package=args.extra_package, machine_type=args.machine_type,
+        max_workers=args.max_workers, disk_size_gb=args.disk_size_gb)
   except ValueError as e:
     raise EnvsoundError(str(e)) from e
 
