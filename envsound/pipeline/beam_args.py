@@ -35,11 +35,18 @@ def direct_args(running_mode: str = 'multi_processing', workers: int = 0) -> Lis
           f'--direct_num_workers={workers}']
 
 
+# Settings docs/dataflow.md recommends for AudioSet's release (2M clips, ~3 GB of records).
+DATAFLOW_MACHINE_TYPE = 'n2-standard-4'
+DATAFLOW_MAX_WORKERS = 16
+DATAFLOW_DISK_GB = 50
+
+
 def dataflow_args(project: str, region: str, temp_location: str, *,
                   image: Optional[str] = None, setup_file: Optional[str] = None,
                   extra_package: Optional[str] = None,
                   machine_type: Optional[str] = None,
-                  max_workers: Optional[int] = None) -> List[str]:
+                  max_workers: Optional[int] = None,
+                  disk_size_gb: Optional[int] = None) -> List[str]:
   """Arguments for Beam's DataflowRunner (runner v2).
 
   Workers get envsound's code and pinned dependencies from a container ``image`` (see
@@ -53,7 +60,8 @@ def dataflow_args(project: str, region: str, temp_location: str, *,
     setup_file: path of a setup.py/pyproject project to install on the workers.
     extra_package: a built envsound wheel/sdist to install on the workers.
     machine_type: worker machine type.
-    max_workers: autoscaling limit.
+    max_workers: autoscaling limit (throughput-based autoscaling up to it).
+    disk_size_gb: persistent disk per worker.
 
   Raises:
     ValueError: ``temp_location`` is not a gs:// URI or no worker code is given.
@@ -76,5 +84,7 @@ def dataflow_args(project: str, region: str, temp_location: str, *,
   if machine_type:
     args.append(f'--machine_type={machine_type}')
   if max_workers:
-    args.append(f'--max_num_workers={max_workers}')
+    args += [f'--max_num_workers={max_workers}', '--autoscaling_algorithm=THROUGHPUT_BASED']
+  if disk_size_gb:
+    args.append(f'--disk_size_gb={disk_size_gb}')
   return args

@@ -51,6 +51,9 @@ def register(subparsers) -> None:
                    help='where the results report goes (default: <pipeline-root>/report)')
   run.add_argument('--no-cache', action='store_true', help='rerun every component')
   _add_tuning(run)
+  run.add_argument('--verbose', action='store_true', default=argparse.SUPPRESS,
+                   help='show library, TensorFlow and Beam logs live (they always go to the '
+                        'log file named in the first line)')
   run.set_defaults(func=_run)
 
   comp = sub.add_parser(
@@ -98,6 +101,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                           f'(e.g. {DEFAULT_IMAGE})')
   cloud.add_argument('--extra-package', default=None,
                      help='envsound wheel for Dataflow workers when no --image is given')
+  cloud.add_argument('--machine-type', default=beam_args.DATAFLOW_MACHINE_TYPE,
+                     help='Dataflow worker machine type (default: %(default)s)')
+  cloud.add_argument('--max-workers', type=int, default=beam_args.DATAFLOW_MAX_WORKERS,
+                     help='Dataflow autoscaling limit (default: %(default)s)')
+  cloud.add_argument('--disk-size-gb', type=int, default=beam_args.DATAFLOW_DISK_GB,
+                     help='Dataflow persistent disk per worker (default: %(default)s)')
 
 
 def _add_tuning(parser: argparse.ArgumentParser) -> None:
@@ -157,8 +166,10 @@ def dataflow_beam_args(args: argparse.Namespace) -> List[str]:
   if missing:
     raise EnvsoundError(f'Dataflow needs {", ".join(missing)}')
   try:
-    return beam_args.dataflow_args(args.project, args.region, f'{args.gcs_root.rstrip("/")}/tmp',
-                                   image=args.image, extra_package=args.extra_package)
+    return beam_args.dataflow_args(
+        args.project, args.region, f'{args.gcs_root.rstrip("/")}/tmp', image=args.image,
+        extra_package=args.extra_package, machine_type=args.machine_type,
+        max_workers=args.max_workers, disk_size_gb=args.disk_size_gb)
   except ValueError as e:
     raise EnvsoundError(str(e)) from e
 
@@ -173,12 +184,26 @@ def _run(args: argparse.Namespace) -> int:
   mode = args.direct_running_mode
   if mode == 'auto':
     mode = beam_args.auto_running_mode(_release_bytes(cfg.data_root), os.cpu_count() or 1)
-  metadata = local_runner.run(cfg, running_mode=mode,
-                              workers=args.workers, metadata=metadata, extra_beam_args=extra)
+  from envsound.pipeline import console as console_lib
+  console = console_lib.Console(cfg.pipeline_root, verbose=getattr(args, 'verbose', False))
+  try:
+    with console:
+      metadata = local_runner.run(cfg, running_mode=mode, workers=args.workers,
+                                  metadata=metadata, extra_beam_args=extra, console=console)
+  except Exception as e:  # the console printed it
+    raise RunFailed(console.path) from e
   from envsound.pipeline import run_summary
   print('\nData checks and quality gates:\n  ' + '\n  '.join(run_summary.summarize(metadata)))
   print_report(cfg.pipeline_root, metadata, args.report_dir)
   return 0
+
+
+class RunFailed(EnvsoundError):
+  """The pipeline stopped; the console printed the component and its error."""
+
+  def __init__(self, log: pathlib.Path):
+    super().__init__(f'the pipeline run failed (full log: {log})')
+    self.log = log
 
 
 def _release_bytes(data_root: str) -> int:

@@ -16,7 +16,7 @@ def metadata_path(pipeline_root: str) -> str:
 
 def run(cfg: configs.PipelineConfig, *, running_mode: str = 'multi_processing',
         workers: int = 0, metadata: Optional[str] = None,
-        extra_beam_args: Sequence[str] = ()) -> str:
+        extra_beam_args: Sequence[str] = (), console=None) -> str:
   """Runs the whole pipeline; returns the MLMD SQLite path.
 
   Re-running with unchanged inputs reuses cached outputs. A run interrupted and started
@@ -28,6 +28,7 @@ def run(cfg: configs.PipelineConfig, *, running_mode: str = 'multi_processing',
     workers: DirectRunner workers; 0 means one per core.
     metadata: MLMD SQLite file (default: ``<pipeline_root>/metadata.sqlite``).
     extra_beam_args: appended to the Beam arguments (e.g. a DataflowRunner's).
+    console: a ``console.Console`` to tell which components will run.
   """
   # pylint: disable=import-outside-toplevel
   from tfx import v1 as tfx
@@ -39,5 +40,7 @@ def run(cfg: configs.PipelineConfig, *, running_mode: str = 'multi_processing',
   definition = pipeline_lib.create_pipeline(
       cfg, metadata_connection_config=tfx.orchestration.metadata
       .sqlite_metadata_connection_config(metadata), beam_pipeline_args=args)
+  if console is not None:
+    console.plan(cfg.pipeline_name, [c.id for c in definition.components], metadata)
   tfx.orchestration.LocalDagRunner().run(definition)
   return metadata

@@ -11,7 +11,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
 from envsound.core import approaches as approaches_lib
-from envsound.components import atomic_pusher, audioset_example_gen, quality_gate
+from envsound.components import atomic_pusher, audioset_example_gen, quality_gate, transform
 from envsound.pipeline import configs, tuning
 
 
@@ -28,7 +28,7 @@ def example_gen_component(cfg: configs.PipelineConfig, training_set: str):
 
 def transform_component(example_gen, schema_gen, training_set: str):
   """Transform: dequantise, pad/cut to fixed frames, encode labels."""
-  return tfx.components.Transform(
+  return transform.Transform(
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
       preprocessing_fn=approaches_lib.PREPROCESSING_FN,
       disable_statistics=True).with_id(f'Transform_{training_set}')

@@ -40,10 +40,21 @@ def test_dataflow_args_from_flags_without_cloud_calls():
       '--runner=DataflowRunner', '--project=p', '--region=europe-west1',
       '--temp_location=gs://b/env/tmp', '--staging_location=gs://b/env/tmp/staging',
       '--experiments=use_runner_v2',
-      '--sdk_container_image=europe-docker.pkg.dev/p/r/envsound:1', '--sdk_location=container']
+      '--sdk_container_image=europe-docker.pkg.dev/p/r/envsound:1', '--sdk_location=container',
+      '--machine_type=n2-standard-4', '--max_num_workers=16',
+      '--autoscaling_algorithm=THROUGHPUT_BASED', '--disk_size_gb=50']  # docs/dataflow.md's
   cfg = cli.make_config(args, cloud=True)
   assert (cfg.data_root, cfg.pipeline_root, cfg.serving_dir) == (
       'gs://b/audioset', 'gs://b/env/pipeline', 'gs://b/env/serving')
+
+
+def test_dataflow_worker_settings_can_be_changed():
+  args = _parse(['pipeline', 'run', '--data', 'gs://b/audioset', '--runner', 'dataflow',
+                 '--project', 'p', '--region', 'r', '--gcs-root', 'gs://b/env', '--image', 'i',
+                 '--machine-type', 'n2-highmem-8', '--max-workers', '64', '--disk-size-gb', '100'])
+  assert cli.dataflow_beam_args(args)[-4:] == [
+      '--machine_type=n2-highmem-8', '--max_num_workers=64',
+      '--autoscaling_algorithm=THROUGHPUT_BASED', '--disk_size_gb=100']
 
 
 def test_dataflow_needs_project_region_bucket_and_worker_code():
