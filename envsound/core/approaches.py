@@ -58,7 +58,7 @@ APPROACH3_MODELS = {
     'attention': ('Approach 3: feature-level attention, balanced + unbalanced',
                   'envsound.components.trainer_attention.run_fn'),
 }
-APPROACH3_DEFAULT = 'cnn1d'
+APPROACH3_DEFAULT = 'attention'
 _APPROACH3_TITLE, _APPROACH3_RUN_FN = APPROACH3_MODELS[APPROACH3_DEFAULT]
 
 APPROACHES: Tuple[Approach, ...] = (

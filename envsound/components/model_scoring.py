@@ -1,0 +1,62 @@
+"""Scores an exported model on raw AudioSet-format records: per-environment average precision.
+
+The report's accuracy and F1 come from the Evaluator's confusion matrices (top-1 decisions);
+average precision needs each clip's probabilities, so this runs the SavedModel's serving
+signature (serialized SequenceExamples in, as the Evaluator feeds it) over an ExampleGen
+split and scores them with multilabel_metrics.
+"""
+
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from envsound.components import multilabel_metrics
+from envsound.core import features
+
+_BATCH = 512
+
+
+def _files(file_pattern: str):
+  files = sorted(tf.io.gfile.glob(file_pattern))
+  if not files:
+    raise FileNotFoundError(f'no records match {file_pattern}')
+  return files
+
+
+def predict_split(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.ndarray]:
+  """Environments and probabilities of the records in ``file_pattern`` that have one.
+
+  Args:
+    model_dir: an envsound SavedModel (``<Trainer model>/Format-Serving``).
+    file_pattern: glob of SequenceExample TFRecords with the ``environment`` context
+      feature (ExampleGen's ``<examples>/Split-eval/*``; gzip when named ``.gz``).
+
+  Returns:
+    ``(labels [clips], probabilities [clips, classes])``.
+  """
+  files = _files(file_pattern)
+  serve = tf.saved_model.load(model_dir).signatures[features.SERVING_SIGNATURE]
+  spec = {features.ENVIRONMENT_KEY: tf.io.VarLenFeature(tf.int64)}
+  labels, probabilities = [np.zeros(0, np.int64)], []
+  dataset = tf.data.TFRecordDataset(
+      files, compression_type='GZIP' if files[0].endswith('.gz') else '').batch(_BATCH)
+  for batch in dataset:
+    context, _, _ = tf.io.parse_sequence_example(batch, context_features=spec)
+    dense = tf.sparse.to_dense(context[features.ENVIRONMENT_KEY], default_value=-1).numpy()
+    env = dense[:, 0] if dense.shape[1] else np.full(len(dense), -1)
+    keep = env >= 0
+    if keep.any():
+      out = serve(**{features.SERIALIZED_INPUT: tf.boolean_mask(batch, keep)})
+      labels.append(env[keep])
+      probabilities.append(out[features.PROBABILITIES].numpy())
+  if not probabilities:
+    raise ValueError(f'{file_pattern}: no record has an {features.ENVIRONMENT_KEY!r} feature')
+  return np.concatenate(labels), np.concatenate(probabilities)
+
+
+def environment_average_precision(model_dir: str, file_pattern: str,
+                                  class_names: Sequence[str]) -> Dict[str, float]:
+  """``{environment: one-vs-rest average precision}`` of a model on a split (NaN: no clips)."""
+  labels, probabilities = predict_split(model_dir, file_pattern)
+  return multilabel_metrics.per_class_average_precision(labels, probabilities, class_names)
