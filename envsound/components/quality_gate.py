@@ -25,7 +25,7 @@ BLESSED_KEY = 'blessed'  # what TFX's Pusher and LatestBlessedModelStrategy read
 
 class Reference(types.Artifact):
   """The reference's scores on one training set (``reference.json``)."""
-  TYPE_NAME = 'EnvsoundReference'
+  TYPE_NAME = 'envsound.Reference'  # KFP's schema-title form: <namespace>.<Type>
 
 
 @dataclasses.dataclass(frozen=True)

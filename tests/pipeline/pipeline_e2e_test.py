@@ -11,7 +11,7 @@ from ml_metadata.proto import metadata_store_pb2
 from envsound.audioset import sample
 from envsound.core import approaches, features
 from envsound import report
-from envsound.components import atomic_pusher
+from envsound.components import atomic_pusher, quality_gate
 from envsound.report.reference import REFERENCE_TITLE
 from envsound.pipeline import configs, local_runner, run_summary
 from envsound.core.taxonomy import load_taxonomy
@@ -92,7 +92,8 @@ def test_every_gate_records_its_decision_against_the_reference(run):
   config.sqlite.filename_uri = metadata
   store = metadata_store.MetadataStore(config)
   blessings = {a.uri.split('/')[-3]: a for a in store.get_artifacts_by_type('ModelBlessing')}
-  references = {a.uri.split('/')[-3]: a for a in store.get_artifacts_by_type('EnvsoundReference')}
+  references = {a.uri.split('/')[-3]: a
+                for a in store.get_artifacts_by_type(quality_gate.Reference.TYPE_NAME)}
   for training_set in approaches.TRAINING_SETS:
     reference = references[f'Reference_{training_set}'].custom_properties
     assert 0.0 < reference['accuracy'].double_value <= 1.0
