@@ -1,6 +1,7 @@
 """Peak memory of a process tree, sampled in a thread (psutil)."""
 
 import threading
+import time
 from typing import List, Tuple
 
 

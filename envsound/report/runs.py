@@ -14,15 +14,12 @@ from typing import Dict, List, Optional, Tuple
 
 from envsound.components import audioset_example_gen as example_gen_lib
 from envsound.components import quality_gate, training
+from envsound.components.model_map import SEPARATION_FILE
 from envsound.components import reference as reference_lib
 from envsound.core import approaches as approaches_lib
 from envsound.core.errors import EnvsoundError
 from envsound.report import scores as scores_lib
 from envsound.report import tfma_results
-
-# What a Trainer that exports a map writes beside history.json: core.separation's figures of
-# its validation reference set, {"n", "k", "embedding": {...}, "map": {...}, "umap": {...}}.
-SEPARATION_FILE = 'separation.json'
 
 
 @dataclasses.dataclass
