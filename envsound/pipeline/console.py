@@ -53,6 +53,7 @@ class Console(logging.Handler):
     self._store = None
     self._metadata = ''
     self._file_handler = None
+    self._absl_verbosity = 0
     self._pipeline_name = ''
     self._current: Optional[str] = None
     self._started: Dict[str, int] = {}
@@ -80,6 +81,7 @@ class Console(logging.Handler):
       os.dup2(self._log.fileno(), 2)
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
     from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
+    self._absl_verbosity = absl_logging.get_verbosity()
     absl_logging.set_verbosity(absl_logging.INFO)
     logging.getLogger().addHandler(self)
     self.say(f'envsound pipeline run: full log in {self.path}'
@@ -95,6 +97,9 @@ class Console(logging.Handler):
     logging.getLogger().removeHandler(self)
     if self._verbose:
       logging.getLogger().removeHandler(self._file_handler)
+    else:  # what follows the run (summary, report) logs as quietly as before it
+      from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
+      absl_logging.set_verbosity(self._absl_verbosity)
     sys.stdout.flush()
     sys.stderr.flush()
     if self._saved_fds:

@@ -35,7 +35,7 @@ def _run_args(data: pathlib.Path, tmp: pathlib.Path, *extra: str):
 def _component_lines(stdout: str):
   """{component id: [status or '...']} from the '[i/n] <id>  <status> ...' lines."""
   out = {}
-  for match in re.finditer(r'^\[\s*\d+/\d+\] (\S+)\s+(\.\.\.|ran|cached|failed)\b(.*)$',
+  for match in re.finditer(r'^\[\s*\d+/\d+\] (\S+)\s+(\.\.\.|ran|cached|failed)(?!\w)(.*)$',
                            stdout, re.MULTILINE):
     out.setdefault(match[1], []).append((match[2], match[3]))
   return out
