@@ -28,7 +28,8 @@ def test_walkthrough_pushes_a_model_and_reports_it(tmp_path, monkeypatch):
   assert len(pushed) == 1
   version = pushed[0].parent.name
   report = (work / 'report' / 'report.md').read_text()
-  rows = {line.split(' | ')[0].lstrip('| '): line for line in report.splitlines()
+  results = report.split('## Results\n', 1)[1].split('\n## ', 1)[0]
+  rows = {line.split(' | ')[0].lstrip('| '): line for line in results.splitlines()
           if line.startswith('| Approach')}
   trained = approaches.by_name('cnn1d')
   assert f'yes / v{version}' in rows[trained.title]  # blessed, and pushed as that version
