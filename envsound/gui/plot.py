@@ -102,6 +102,7 @@ class MapView(ttk.Frame):
       new = ax.scatter(panel.new_points[:, 0], panel.new_points[:, 1], s=110, marker='*',
                        c=[colours[l] for l in panel.new_labels] or None, edgecolors='black',
                        linewidths=0.8, zorder=3, picker=True, pickradius=6)
+      ax.set_autoscale_on(False)  # marks added later must not move the points
       texts[ref], texts[new] = list(panel.reference_text), list(panel.new_text)
       self._reference.append(ref)
       self._new.append(new)
@@ -167,7 +168,8 @@ class MapView(ttk.Frame):
       self._cursor = None
 
   def _picked(self, event) -> None:
-    if self._on_pick is None or self.selectors.tool != Selectors.CLICK or not len(event.ind):
+    if (self._on_pick is None or self.selectors.tool != Selectors.CLICK
+        or not len(getattr(event, 'ind', ()))):  # other artists' pick events have no ind
       return
     for panel, (ref, new) in enumerate(zip(self._reference, self._new)):
       if event.artist in (ref, new):

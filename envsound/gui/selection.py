@@ -56,6 +56,8 @@ class Selectors:
     return [int(i) for i in np.flatnonzero(path.contains_points(xy))] if len(xy) else []
 
   def _boxed(self, panel: int, press, release) -> None:
+    if abs(press.x - release.x) < 3 or abs(press.y - release.y) < 3:
+      return  # a click, not a box: matplotlib reports it too
     x0, x1 = sorted((press.xdata, release.xdata))
     y0, y1 = sorted((press.ydata, release.ydata))
     path = Path([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)], closed=True)

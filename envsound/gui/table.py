@@ -35,7 +35,7 @@ class ResultsTable(ttk.Frame):
     super().__init__(parent)
     self._on_select = on_select
     self._sort: Tuple[str, bool] = ('', False)
-    self._quiet = False  # True while the program (not the user) changes the selection
+    self._set_by_program: List[int] = []  # Tk reports this selection later: not the user's
     self._hidden: List[str] = []  # rows detached by the filter
     self.tree = ttk.Treeview(self, columns=[c for c, _, _ in COLUMNS], show='headings',
                              selectmode='extended')
@@ -94,15 +94,11 @@ class ResultsTable(ttk.Frame):
 
   def select(self, indices: Sequence[int]) -> None:
     """Selects and shows the rows of clips ``indices`` without calling ``on_select``."""
-    self._quiet = True
-    try:
-      shown = [str(i) for i in indices if str(i) not in self._hidden]
-      self.tree.selection_set(shown)
-      if shown:
-        self.tree.see(shown[0])
-    finally:
-      self.update_idletasks()
-      self._quiet = False
+    shown = [str(i) for i in indices if str(i) not in self._hidden]
+    self._set_by_program = sorted(int(i) for i in shown)
+    self.tree.selection_set(shown)
+    if shown:
+      self.tree.see(shown[0])
 
   def selected(self) -> List[int]:
     return sorted(int(iid) for iid in self.tree.selection())
@@ -129,8 +125,11 @@ class ResultsTable(ttk.Frame):
       self.tree.heading(k, text=title + mark)
 
   def _selected(self, _event=None) -> None:
-    if not self._quiet:
-      self._on_select(self.selected())
+    # <<TreeviewSelect>> arrives after select() returned: drop the echo of its selection.
+    if self.selected() == self._set_by_program:
+      return
+    self._set_by_program = []
+    self._on_select(self.selected())
 
 
 class RowList(ttk.Frame):
