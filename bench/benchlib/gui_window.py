@@ -63,7 +63,7 @@ def child(target: str, reference: Path, clips: Path, warm_runs: int) -> dict:
   t = time.perf_counter()
   window.load_files([clips])
   out['load_500_files_s'] = time.perf_counter() - t
-  assert len(window.clips) == NUM_CLIPS, window.status_var.get()
+  assert len(window.ws.clips) == NUM_CLIPS, window.status_var.get()
   t = time.perf_counter()
   connected = []
   window.connect(then=lambda: connected.append(time.perf_counter()))

@@ -1,39 +1,43 @@
-"""The envsound desktop client: Tk widgets and their callbacks.
+"""The envsound desktop client: what the window's commands do.
 
-Everything slow (server calls, UMAP) runs as a background job (``worker.py``); failures
-show in a banner with a Retry button, never as a frozen window or a traceback.
+State and logic live in :class:`~envsound.gui.workspace.Workspace` (no Tk); the widgets in
+:class:`~envsound.gui.window.Window`. Everything slow (server calls, UMAP) runs as a
+background job (``worker.py``) whose result carries a generation number, so a job that was
+cancelled or overtaken cannot overwrite the window; failures show in a banner with Retry.
 """
 
 import logging
+import time
 import tkinter as tk
 from pathlib import Path
-from tkinter import filedialog, ttk
 from typing import Callable, List, Optional, Sequence
 
 from envsound.core import approaches
 from envsound.core.errors import EnvsoundError
-from envsound.gui import actions, loader, projection, reference as refs, settings
-from envsound.gui.plot import MapView
-from envsound.gui.session import ModelChoice
-from envsound.gui.table import ResultsTable, SkippedList
-from envsound.gui.worker import Cancelled, Worker
+from envsound.gui import jobs, maps, neighbours as nn, panels, reference as refs, settings
+from envsound.gui.dialogs import Dialogs
+from envsound.gui.window import NO_COMPARE, Window
+from envsound.gui.workspace import Workspace
 
 log = logging.getLogger(__name__)
-NO_COMPARE = '(none)'
+PREDICT_HINT = 'Press Predict to place your clips on the map.'
 
 
 def make_root() -> tk.Tk:
-  """A Tk root that accepts dropped files when tkdnd is available, a plain one otherwise."""
+  """A themed Tk root that accepts dropped files when tkdnd is available."""
   try:
     from tkinterdnd2 import TkinterDnD  # pylint: disable=import-outside-toplevel
-    return TkinterDnD.Tk()
+    root = TkinterDnD.Tk()
   except (ImportError, RuntimeError, tk.TclError) as e:
     log.warning('drag and drop unavailable: %s', e)
-    return tk.Tk()
+    root = tk.Tk()
+  import sv_ttk  # pylint: disable=import-outside-toplevel
+  sv_ttk.set_theme('light', root)
+  return root
 
 
-class App(actions.Actions):
-  """The main window. ``actions.Actions`` holds what the buttons do.
+class App(jobs.Jobs, Dialogs, Window):
+  """The main window.
 
   Args:
     root: the Tk root (see :func:`make_root`).
@@ -41,7 +45,9 @@ class App(actions.Actions):
     model: model to select once connected (name, ``name v3`` or ``name @label``).
     models: model names to look for (TF Serving cannot list its models); added to the
       approaches' names and the ones remembered.
-    reference: reference set folder; default remembered, $ENVSOUND_REFERENCE or the demo's.
+    reference: a reference folder to fit maps on live (default: the remembered choice;
+      else each model's own map, with $ENVSOUND_REFERENCE or the demo's export for models
+      without one).
     client_factory: builds a client from ``host:port`` (default: envsound's gRPC Client).
     connect: connect at start-up.
   """
@@ -50,8 +56,9 @@ class App(actions.Actions):
                models: Sequence[str] = (), reference: Optional[Path] = None,
                client_factory: Optional[Callable[[str], object]] = None,
                connect: bool = True):
-    super().__init__()
+    self.timings = {'start': time.perf_counter()}
     self.root = root
+    self.ws = Workspace()
     self.memory = settings.load()
     self.client_factory = client_factory
     self.wanted_model = model or self.memory.get('model')
@@ -60,100 +67,32 @@ class App(actions.Actions):
       self.remember(models=sorted(set(models) | set(self.memory.get('models', []))))
     self.model_names = list(dict.fromkeys(
         [a.model_name for a in approaches.APPROACHES] + self.memory.get('models', []) + extra))
-    self.worker = Worker(root)
+    jobs.Jobs.__init__(self)
     root.title('envsound: environments from sound')
-    root.geometry('1320x820')
-    root.minsize(900, 600)
+    root.geometry('1360x860')
+    root.minsize(960, 620)
     self.server_var = tk.StringVar(value=server or self.memory.get('server')
                                    or settings.DEFAULT_SERVER)
     self.model_var = tk.StringVar()
     self.compare_var = tk.StringVar(value=NO_COMPARE)
     self.status_var = tk.StringVar(value='Not connected.')
     self.banner_var = tk.StringVar()
-    ref = reference or self.memory.get('reference') or refs.default_folder()
-    self.reference_dir = Path(ref) if ref else None
-    self.reference_var = tk.StringVar(value=str(self.reference_dir or 'none'))
-    self._build()
+    self.reference_var = tk.StringVar()
+    self.filter_var = tk.StringVar()
+    self.neighbour_var = tk.StringVar(value='Nearest neighbours: click a point on the map.')
+    self.colour_var = tk.StringVar(value=panels.TRUE)
+    self.tool_var = tk.StringVar(value='click')
+    self._retry = None
+    self.build()
     self._enable_drop()
-    # Compile UMAP's numba code while the user picks clips: the first map is then fast.
-    self.worker.submit('warm-up', lambda _job, _progress: projection.warm_up(),
-                       on_done=lambda _result: None,
-                       on_error=lambda e: log.warning('UMAP warm-up failed: %s', e))
     root.protocol('WM_DELETE_WINDOW', self.close)
-    self.load_reference(self.reference_dir)
+    chosen = reference or self.memory.get('reference')
+    self.reference_dir: Optional[Path] = None
+    self.load_reference(Path(chosen) if chosen else refs.default_folder(), bool(chosen))
+    root.update_idletasks()
+    self.timings['window'] = time.perf_counter()
     if connect:
       self.connect()
-
-  # Layout.
-  def _build(self) -> None:
-    top = ttk.Frame(self.root, padding=(8, 6, 8, 0))
-    top.pack(fill=tk.X)
-    ttk.Label(top, text='Server').pack(side=tk.LEFT)
-    entry = ttk.Entry(top, textvariable=self.server_var, width=22)
-    entry.pack(side=tk.LEFT, padx=4)
-    entry.bind('<Return>', lambda _e: self.connect())
-    self.connect_button = ttk.Button(top, text='Connect', command=self.connect)
-    self.connect_button.pack(side=tk.LEFT)
-    ttk.Label(top, text='Model').pack(side=tk.LEFT, padx=(14, 4))
-    self.model_box = ttk.Combobox(top, textvariable=self.model_var, state='readonly', width=30)
-    self.model_box.pack(side=tk.LEFT)
-    self.model_box.bind('<<ComboboxSelected>>', lambda _e: self.model_selected())
-    ttk.Label(top, text='Compare with').pack(side=tk.LEFT, padx=(14, 4))
-    self.compare_box = ttk.Combobox(top, textvariable=self.compare_var, state='readonly',
-                                    width=30, values=[NO_COMPARE])
-    self.compare_box.pack(side=tk.LEFT)
-    bar = ttk.Frame(self.root, padding=(8, 6))
-    bar.pack(fill=tk.X)
-    for text, command in (('Add files…', self.choose_files), ('Add folder…', self.choose_folder),
-                          ('Clear', self.clear_clips)):
-      ttk.Button(bar, text=text, command=command).pack(side=tk.LEFT, padx=(0, 4))
-    self.predict_button = ttk.Button(bar, text='Predict', command=self.predict)
-    self.predict_button.pack(side=tk.LEFT, padx=(12, 4))
-    self.cancel_button = ttk.Button(bar, text='Cancel', command=self.cancel, state=tk.DISABLED)
-    self.cancel_button.pack(side=tk.LEFT)
-    self.progress = ttk.Progressbar(bar, length=220, maximum=1.0)
-    self.progress.pack(side=tk.LEFT, padx=8)
-    ttk.Button(bar, text='Save plot PNG…', command=self.choose_png).pack(side=tk.RIGHT)
-    ttk.Button(bar, text='Export CSV…', command=self.choose_csv).pack(side=tk.RIGHT, padx=4)
-    ref = ttk.Frame(self.root, padding=(8, 0, 8, 4))
-    ref.pack(fill=tk.X)
-    ttk.Label(ref, text='Reference set').pack(side=tk.LEFT)
-    ttk.Button(ref, text='Choose…', command=self.choose_reference).pack(side=tk.LEFT, padx=4)
-    ttk.Label(ref, textvariable=self.reference_var, foreground='#555').pack(side=tk.LEFT)
-    ttk.Label(self.root, text='Drop or add ' + loader.RULE + '.', foreground='#555',
-              padding=(8, 0)).pack(fill=tk.X)
-
-    self.banner = tk.Frame(self.root, background='#fde2e1', padx=8, pady=4)
-    tk.Label(self.banner, textvariable=self.banner_var, background='#fde2e1',
-             foreground='#8a1c1c', anchor='w', justify=tk.LEFT, wraplength=1000).pack(
-                 side=tk.LEFT, fill=tk.X, expand=True)
-    ttk.Button(self.banner, text='Dismiss', command=self.hide_error).pack(side=tk.RIGHT)
-    self.retry_button = ttk.Button(self.banner, text='Retry', command=self.retry)
-    self.retry_button.pack(side=tk.RIGHT, padx=4)
-
-    ttk.Label(self.root, textvariable=self.status_var, relief=tk.SUNKEN, padding=(6, 2)).pack(
-        side=tk.BOTTOM, fill=tk.X)
-    self.panes = ttk.PanedWindow(self.root, orient=tk.HORIZONTAL)
-    self.panes.pack(fill=tk.BOTH, expand=True, padx=8, pady=(4, 4))
-    self.left = ttk.Notebook(self.panes)
-    self.table = ResultsTable(self.left, on_select=self.row_selected)
-    self.skipped = SkippedList(self.left)
-    self.left.add(self.table, text='Results')
-    self.left.add(self.skipped, text='Skipped (0)')
-    self.right = ttk.Notebook(self.panes)
-    hint = 'Connect, add clips and press Predict.'
-    self.map_view = MapView(self.right, 1, on_pick=self.point_picked, empty_text=hint)
-    self.compare_view = MapView(self.right, 2, on_pick=self.point_picked,
-                                empty_text='Pick a model under "Compare with", then Predict.')
-    self.right.add(self.map_view, text='Map')
-    self.right.add(self.compare_view, text='Compare models')
-    self.panes.add(self.left, weight=2)
-    self.panes.add(self.right, weight=3)
-    self.panes.bind('<Map>', self._place_sash)
-
-  def _place_sash(self, _event=None) -> None:
-    self.panes.unbind('<Map>')
-    self.root.after_idle(lambda: self.panes.sashpos(0, int(self.panes.winfo_width() * 0.42)))
 
   def _enable_drop(self) -> None:
     if not hasattr(self.root, 'drop_target_register'):
@@ -166,100 +105,157 @@ class App(actions.Actions):
     """Loads the files and folders dropped onto the window."""
     self.load_files(self.root.tk.splitlist(event.data))
 
-  # Messages.
-  def show_error(self, message: str, retry: Optional[Callable[[], None]] = None) -> None:
-    """Shows ``message`` in the banner; with ``retry``, its Retry button runs it."""
-    self._retry = retry
-    self.banner_var.set(message)
-    if retry is None:
-      self.retry_button.pack_forget()
-    elif not self.retry_button.winfo_ismapped():
-      self.retry_button.pack(side=tk.RIGHT, padx=4)
-    self.banner.pack(fill=tk.X, padx=8, before=self.panes)
-
-  def hide_error(self) -> None:
-    self.banner_var.set('')
-    self.banner.pack_forget()
-
-  def retry(self) -> None:
-    action, self._retry = self._retry, None
-    self.hide_error()
-    if action is not None:
-      action()
-
-  def job_failed(self, what: str, error: BaseException,
-                 retry: Optional[Callable[[], None]]) -> None:
-    """Reports a failed background job in the banner (Cancel is not a failure)."""
-    self.set_busy(False)
-    if isinstance(error, Cancelled):
-      self.status_var.set(f'{what} cancelled.')
+  # Clips and the reference set.
+  def load_files(self, paths) -> None:
+    """Validates and adds files/folders; bad files go to the Skipped tab."""
+    from envsound.gui import loader  # pylint: disable=import-outside-toplevel
+    try:
+      result = loader.load_clips(paths, already=len(self.ws.clips))
+    except loader.TooManyFilesError as e:
+      self.show_error(f'Refused: {e}. Load a smaller selection, or Clear first.')
       return
-    if isinstance(error, EnvsoundError):
-      text = str(error)
+    if result.clips:
+      self.remember(folder=str(result.clips[0].path.parent.resolve()))
+    self.ws.add(result)
+    self.skipped.add(result.rejected)
+    self._clips_changed()
+    note = f'; {len(result.rejected)} skipped (see the Skipped tab)' if result.rejected else ''
+    self.status_var.set(f'{len(self.ws.clips)} clip(s) loaded{note}.')
+
+  def clear_clips(self) -> None:
+    self.ws.clear()
+    self.skipped.clear()
+    self._clips_changed()
+    self.status_var.set('Cleared.')
+
+  def _clips_changed(self) -> None:
+    self.cancel_predict()
+    self.left.tab(1, text=f'Skipped ({len(self.ws.rejected)})')
+    self.table.set_clips(self.ws.names)
+    self.filter_changed()
+    self.redraw()
+
+  def load_reference(self, folder: Optional[Path], chosen: bool = False) -> None:
+    """Reads a reference set (synchronously: a few hundred ms for 1000 clips).
+
+    A ``chosen`` folder is fitted live for every model; a default one only for models
+    without a map of their own.
+    """
+    self.ws.reference = None
+    self.reference_dir = Path(folder) if folder else None
+    if folder is not None:
+      try:
+        self.ws.reference = refs.load_reference(folder, chosen=chosen)
+      except EnvsoundError as e:
+        self.show_error(f'Reference set not loaded: {e}')
+    self._describe_source()
+    if chosen and self.ws.reference is not None:
+      self.remember(reference=str(folder))
+      self.model_selected()
+
+  def use_model_map(self) -> None:
+    """Forgets the chosen reference folder: each model's own map is shown again."""
+    self.remember(reference='')
+    self.load_reference(refs.default_folder())
+    self.model_selected()
+
+  def _describe_source(self, fitted: Optional[maps.Map] = None) -> None:
+    ref = self.ws.reference
+    folder = (f'{ref.root} ({len(ref)} clips, {len(set(ref.environments))} classes)'
+              if ref is not None else '')
+    if ref is not None and ref.chosen:
+      text = f'reference folder {folder}, fitted here with UMAP'
+    elif fitted is not None and fitted.source == maps.FROM_MODEL:
+      text = f'{fitted.model}\'s own map ({len(fitted)} reference clips from the server)'
+    elif fitted is not None and len(fitted):
+      text = f'{fitted.model} has no map of its own: {folder}, fitted here with UMAP'
     else:
-      log.error('%s failed', what, exc_info=error)
-      text = f'unexpected {type(error).__name__}: {error}'
-    self.status_var.set(f'{what} failed.')
-    self.show_error(f'{what} failed: {text}', retry)
+      text = ('each model\'s own map' + (f'; for models without one, {folder}' if folder else
+                                        '; models without one map your clips themselves'))
+    self.reference_var.set(text)
 
-  def set_busy(self, busy: bool, text: str = '') -> None:
-    self.busy = busy
-    self.predict_button.configure(state=tk.DISABLED if busy else tk.NORMAL)
-    self.cancel_button.configure(state=tk.NORMAL if busy else tk.DISABLED)
-    if text:
-      self.status_var.set(text)
-    if not busy:
-      self.progress.configure(value=0)
+  # Drawing and selection.
+  def redraw(self) -> None:
+    """Draws the workspace's panels (the model's map before Predict, results after)."""
+    shown = self.ws.panels()
+    if shown:
+      self.map_view.show(shown[:1])
+    else:
+      self.map_view.clear(self._empty_text())
+    if len(shown) > 1:
+      self.compare_view.show(shown)
+    else:
+      self.compare_view.clear('Pick a model under "Compare with", then Predict.')
+    self._mark()
 
-  def set_progress(self, fraction: float, text: str = '') -> None:
-    self.progress.configure(value=fraction)
-    if text:
-      self.status_var.set(text)
+  def _empty_text(self) -> str:
+    if self.session is None:
+      return 'Connect to a server to see the selected model\'s map.'
+    if self.ws.maps or self.ws.reference is not None:
+      return 'Preparing the map…'
+    return ('This model has no map of its own and no reference folder is set:\n'
+            'press Predict to map your clips, or choose a reference folder.')
 
-  # Choices.
-  def set_models(self, names: List[str]) -> None:
-    self.model_box.configure(values=names)
-    self.compare_box.configure(values=[NO_COMPARE] + names)
-    if self.model_var.get() not in names:
-      wanted = self.wanted_model if self.wanted_model in names else None
-      self.model_var.set(wanted or (names[0] if names else ''))
-    if self.compare_var.get() not in names:
-      self.compare_var.set(NO_COMPARE)
+  def _mark(self, picked=None, near=()) -> None:
+    for view in (self.map_view, self.compare_view):
+      here = picked is not None and picked[0] is view
+      view.mark(self.ws.selection if self.ws.outcome else (),
+                picked[1:] if here else None, near if here else ())
 
-  def choose_files(self) -> None:
-    paths = filedialog.askopenfilenames(
-        parent=self.root, title='Add .npy clips', initialdir=self.memory.get('folder'),
-        filetypes=[('NumPy arrays', '*.npy'), ('All files', '*')])
-    if paths:
-      self.remember(folder=str(Path(paths[0]).parent))
-      self.load_files(paths)
+  def rows_selected(self, indices: List[int]) -> None:
+    self.ws.select(indices)
+    self._mark()
 
-  def choose_folder(self) -> None:
-    folder = filedialog.askdirectory(parent=self.root, title='Add every .npy in a folder',
-                                     initialdir=self.memory.get('folder'))
-    if folder:
-      self.remember(folder=folder)
-      self.load_files([folder])
+  def point_picked(self, view, panel: int, point: nn.Point) -> None:
+    """Lists and marks the clicked point's nearest neighbours in embedding space."""
+    if point.kind == nn.CLIP:
+      self.ws.select([point.index])
+      self.table.select([point.index])
+    near = self.ws.neighbours(panel, point)
+    fitted, _ = self.ws.panel_map(panel)
+    name = (self.ws.names[point.index] if point.kind == nn.CLIP else fitted.ids[point.index])
+    self.neighbour_var.set(f'Nearest to {name} in {fitted.model}\'s embedding space:')
+    self.neighbour_list.set_rows([(n.name, n.point.kind, n.environment, f'{n.distance:.3f}')
+                                  for n in near])
+    self._mark((view, panel, point), [n.point for n in near])
 
-  def choose_reference(self) -> None:
-    folder = filedialog.askdirectory(parent=self.root, title='Reference set (manifest.csv)',
-                                     initialdir=str(self.reference_dir or ''))
-    if folder:
-      self.load_reference(Path(folder), remember=True)
+  def points_selected(self, _view, _panel: int, indices: List[int]) -> None:
+    """A box or lasso on the map selects those clips' table rows."""
+    self.ws.select(indices)
+    self.table.select(self.ws.selection)
+    self._mark()
+    self.status_var.set(f'{len(self.ws.selection)} clip(s) selected on the map.')
 
-  def choose_csv(self) -> None:
-    path = filedialog.asksaveasfilename(parent=self.root, defaultextension='.csv',
-                                        initialdir=self.memory.get('folder'),
-                                        initialfile='envsound_predictions.csv')
-    if path:
-      self.export_csv(path)
+  def filter_changed(self) -> None:
+    shown = self.ws.matching(self.filter_var.get())
+    self.table.show_only(shown)
+    if self.filter_var.get().strip():
+      self.status_var.set(f'{len(shown)} of {len(self.ws.clips)} clip(s) match '
+                          f'"{self.filter_var.get().strip()}".')
 
-  def choose_png(self) -> None:
-    path = filedialog.asksaveasfilename(parent=self.root, defaultextension='.png',
-                                        initialdir=self.memory.get('folder'),
-                                        initialfile='envsound_map.png')
-    if path:
-      self.save_png(path)
+  def colour_changed(self) -> None:
+    self.ws.colour_by = self.colour_var.get()
+    self.redraw()
+
+  def tool_changed(self) -> None:
+    for view in (self.map_view, self.compare_view):
+      view.selectors.set_tool(self.tool_var.get())
+
+  # Keep results.
+  def export_csv(self, path, selection_only: bool = False) -> None:
+    """Writes the predictions CSV (every clip, or the selection)."""
+    try:
+      rows = self.ws.export(path, selection_only)
+    except ValueError as e:
+      self.show_error(str(e))
+      return
+    self.status_var.set(f'{rows} prediction row(s) written to {path}.')
+
+  def save_png(self, path) -> None:
+    """Saves the map on show (the comparison when that tab is open)."""
+    view = self.compare_view if self.right.select() == str(self.compare_view) else self.map_view
+    view.save_png(path)
+    self.status_var.set(f'Map saved to {path}.')
 
   def remember(self, **values) -> None:
     self.memory = settings.update(**values)
@@ -268,4 +264,3 @@ class App(actions.Actions):
     self.cancel()
     self.worker.close()
     self.root.destroy()
-

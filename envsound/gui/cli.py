@@ -28,7 +28,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+  import os  # pylint: disable=import-outside-toplevel
   import tkinter  # pylint: disable=import-outside-toplevel
+  # numba (UMAP) keeps its compiled code on disk, so a live fit is warm from the second start.
+  cache = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+  os.environ.setdefault('NUMBA_CACHE_DIR', os.path.join(cache, 'envsound', 'numba'))
   from envsound.core.errors import EnvsoundError  # pylint: disable=import-outside-toplevel
   from envsound.gui import app  # pylint: disable=import-outside-toplevel
   try:

@@ -1,11 +1,11 @@
-"""The UMAP scatter inside the window: matplotlib on TkAgg with toolbar, legend and tooltips.
+"""The map inside the window: matplotlib on TkAgg with toolbar, legend, tooltips, selection.
 
-Reference clips are small dots coloured by their environment; the user's clips are large
-stars coloured by their predicted class and edged in black, drawn on top. Hovering a point
-shows what it is; clicking one of the user's clips selects its table row.
+Reference clips are small dots, the user's clips large black-edged stars drawn on top.
+Hovering a point shows what it is. With the Click tool, clicking a point reports it
+(its nearest neighbours are then listed and marked); with the Box or Lasso tool, dragging
+reports the user's clips inside the drawn shape.
 """
 
-import dataclasses
 import tkinter as tk
 import types
 from tkinter import ttk
@@ -18,19 +18,13 @@ from matplotlib.lines import Line2D
 import mplcursors
 import numpy as np
 
+from envsound.gui import neighbours as nn
+from envsound.gui.panels import Panel
+from envsound.gui.selection import Selectors
+
 NEW_LABEL = 'your clips'
-
-
-@dataclasses.dataclass
-class Panel:
-  """What one map shows."""
-  title: str
-  reference_points: np.ndarray  # [r, 2]
-  reference_labels: Sequence[str]
-  reference_text: Sequence[str]  # hover text per reference point
-  new_points: np.ndarray  # [n, 2]
-  new_labels: Sequence[str]  # predicted class per clip (colour)
-  new_text: Sequence[str]  # hover text per clip
+SELECTED = 'crimson'
+NEIGHBOUR = '#0a84ff'
 
 
 def class_colours(labels: Sequence[str]) -> Dict[str, tuple]:
@@ -43,17 +37,20 @@ def class_colours(labels: Sequence[str]) -> Dict[str, tuple]:
 
 
 class MapView(ttk.Frame):
-  """One or more side-by-side UMAP maps in a Tk frame.
+  """One or more side-by-side maps in a Tk frame.
 
   Args:
     parent: the containing widget.
     panels: how many maps side by side.
-    on_pick: called with the clip index when the user clicks one of their clips.
+    on_pick: called with (panel, Point) when the user clicks a point (Click tool).
+    on_select: called with (panel, clip indices) after a box or lasso (Box/Lasso tools).
     empty_text: shown before there is anything to draw.
   """
 
   def __init__(self, parent, panels: int = 1,
-               on_pick: Optional[Callable[[int], None]] = None, empty_text: str = ''):
+               on_pick: Optional[Callable[[int, nn.Point], None]] = None,
+               on_select: Optional[Callable[[int, List[int]], None]] = None,
+               empty_text: str = ''):
     super().__init__(parent)
     self._on_pick = on_pick
     self.figure = Figure(figsize=(6, 5), dpi=100, layout='constrained')
@@ -67,16 +64,17 @@ class MapView(ttk.Frame):
     # matplotlib scales the figure's dpi to Tk's scaling when the widget is mapped but does
     # not resize it then, so a scaled display would crop the figure; resize once more.
     self.canvas.get_tk_widget().bind('<Map>', lambda _e: self.after_idle(self._fit), add='+')
+    self.selectors = Selectors(self.axes, lambda: self._new, on_select)
     self._new: List = []  # the user's clips' scatter per panel
     self._reference: List = []  # reference scatters per panel
-    self._rings: List = []
+    self._marks: List = []  # selection rings and neighbour marks
     self._cursor = None
     self.clear(empty_text)
 
   def clear(self, text: str = '') -> None:
     """Empties every map, showing ``text`` in the middle."""
     self._drop_cursor()
-    self._new, self._reference, self._rings = [], [], []
+    self._new, self._reference, self._marks = [], [], []
     for ax in self.axes:
       ax.clear()
       ax.set_xticks([])
@@ -85,6 +83,7 @@ class MapView(ttk.Frame):
               color='grey', wrap=True)
     for legend in list(self.figure.legends):
       legend.remove()
+    self.selectors.rebuild()
     self.canvas.draw_idle()
 
   def show(self, panels: Sequence[Panel]) -> None:
@@ -98,35 +97,57 @@ class MapView(ttk.Frame):
       ax.set_xticks([])
       ax.set_yticks([])
       ref = ax.scatter(panel.reference_points[:, 0], panel.reference_points[:, 1], s=9,
-                       c=[colours[l] for l in panel.reference_labels], alpha=0.55,
-                       linewidths=0)
+                       c=[colours[l] for l in panel.reference_labels] or None, alpha=0.6,
+                       linewidths=0, picker=True, pickradius=4)
       new = ax.scatter(panel.new_points[:, 0], panel.new_points[:, 1], s=110, marker='*',
-                       c=[colours[l] for l in panel.new_labels], edgecolors='black',
+                       c=[colours[l] for l in panel.new_labels] or None, edgecolors='black',
                        linewidths=0.8, zorder=3, picker=True, pickradius=6)
+      ax.set_autoscale_on(False)  # marks added later must not move the points
       texts[ref], texts[new] = list(panel.reference_text), list(panel.new_text)
       self._reference.append(ref)
       self._new.append(new)
     handles = [Line2D([], [], ls='', marker='o', color=c, label=n) for n, c in colours.items()]
-    handles.append(Line2D([], [], ls='', marker='*', markersize=11, markerfacecolor='white',
-                          markeredgecolor='black', label=NEW_LABEL))
+    if any(len(p.new_points) for p in panels):
+      handles.append(Line2D([], [], ls='', marker='*', markersize=11, markerfacecolor='white',
+                            markeredgecolor='black', label=NEW_LABEL))
     self.figure.legend(handles=handles, loc='outside right center', fontsize=8,
                        frameon=False)
     self._cursor = mplcursors.cursor(list(texts), hover=mplcursors.HoverMode.Transient)
     self._cursor.connect(
         'add', lambda sel: sel.annotation.set_text(texts[sel.artist][sel.index]))
+    self.selectors.rebuild()
     self.canvas.draw_idle()
 
-  def highlight(self, index: Optional[int]) -> None:
-    """Rings clip ``index`` in every panel (None removes the rings)."""
-    for ring in self._rings:
-      ring.remove()
-    self._rings = []
-    if index is not None:
-      for ax, new in zip(self.axes, self._new):
-        x, y = new.get_offsets()[index]
-        self._rings.append(ax.scatter([x], [y], s=420, facecolors='none',
-                                      edgecolors='crimson', linewidths=2, zorder=4))
+  def mark(self, selected: Sequence[int] = (), picked: Optional[tuple] = None,
+           near: Sequence[nn.Point] = ()) -> None:
+    """Rings the selected clips in every panel; on ``picked = (panel, Point)`` also rings
+    that point and marks its ``near`` neighbours."""
+    for artist in self._marks:
+      artist.remove()
+    self._marks = []
+    for k, ax in enumerate(self.axes[:len(self._new)]):
+      if len(selected):
+        xy = self._new[k].get_offsets()[list(selected)]
+        self._marks.append(ax.scatter(xy[:, 0], xy[:, 1], s=420, facecolors='none',
+                                      edgecolors=SELECTED, linewidths=2, zorder=4))
+      if picked is not None and picked[0] == k:
+        near_xy = np.array([self.offset(k, p) for p in near]).reshape(-1, 2)
+        self._marks.append(ax.scatter(near_xy[:, 0], near_xy[:, 1], s=160, facecolors='none',
+                                      edgecolors=NEIGHBOUR, linewidths=1.8, zorder=4))
+        x, y = self.offset(k, picked[1])
+        self._marks.append(ax.scatter([x], [y], s=300, marker='o', facecolors='none',
+                                      edgecolors=SELECTED, linewidths=2.4, zorder=5))
     self.canvas.draw_idle()
+
+  def offset(self, panel: int, point: nn.Point) -> np.ndarray:
+    """Data coordinates of ``point`` in ``panel``."""
+    scatter = (self._reference if point.kind == nn.REFERENCE else self._new)[panel]
+    return np.asarray(scatter.get_offsets()[point.index], np.float64)
+
+  def screen(self, panel: int, point: nn.Point) -> tuple:
+    """Pixel position of ``point`` inside the canvas widget (x right, y down)."""
+    x, y = self.axes[panel].transData.transform(self.offset(panel, point))
+    return int(round(x)), int(round(self.canvas.get_tk_widget().winfo_height() - y))
 
   def counts(self) -> List[tuple]:
     """(reference points, new points) per drawn panel."""
@@ -147,9 +168,27 @@ class MapView(ttk.Frame):
       self._cursor = None
 
   def _picked(self, event) -> None:
-    if event.artist not in self._new or not len(event.ind) or self._on_pick is None:
+    if (self._on_pick is None or self.selectors.tool != Selectors.CLICK
+        or not len(getattr(event, 'ind', ()))):  # other artists' pick events have no ind
       return
-    # Several stars can lie under the pointer: take the one nearest to it.
+    for panel, (ref, new) in enumerate(zip(self._reference, self._new)):
+      if event.artist in (ref, new):
+        break
+    else:
+      return
+    # Several points can lie under the pointer: take the one nearest to it. A star and a
+    # dot under the pointer both fire; the star is drawn on top and wins.
     xy = event.artist.axes.transData.transform(event.artist.get_offsets()[event.ind])
     mouse = np.array([event.mouseevent.x, event.mouseevent.y])
-    self._on_pick(int(event.ind[np.argmin(np.linalg.norm(xy - mouse, axis=1))]))
+    index = int(event.ind[np.argmin(np.linalg.norm(xy - mouse, axis=1))])
+    kind = nn.CLIP if event.artist is new else nn.REFERENCE
+    if kind == nn.REFERENCE and self._star_under(panel, mouse):
+      return
+    self._on_pick(panel, nn.Point(kind, index))
+
+  def _star_under(self, panel: int, mouse: np.ndarray) -> bool:
+    new = self._new[panel]
+    if not len(new.get_offsets()):
+      return False
+    xy = new.axes.transData.transform(new.get_offsets())
+    return bool(np.min(np.linalg.norm(xy - mouse, axis=1)) <= new.get_pickradius())

@@ -32,6 +32,7 @@ class ReferenceSet:
   environments: List[str]
   files: List[str]
   skipped: int = 0  # manifest rows whose clip was missing or invalid
+  chosen: bool = False  # picked by the user (fitted live even if the model has a map)
 
   def __len__(self) -> int:
     return len(self.clips)
@@ -68,8 +69,11 @@ def default_folder() -> Optional[Path]:
   return None
 
 
-def load_reference(folder, limit: int = MAX_REFERENCE, seed: int = 0) -> ReferenceSet:
+def load_reference(folder, limit: int = MAX_REFERENCE, seed: int = 0,
+                   chosen: bool = False) -> ReferenceSet:
   """Reads a reference set; more than ``limit`` clips are subsampled (seeded, stable).
+
+  ``chosen`` marks a folder the user picked, as opposed to a default one.
 
   Rows without an environment are skipped when the manifest has labelled rows.
 
@@ -93,7 +97,7 @@ def load_reference(folder, limit: int = MAX_REFERENCE, seed: int = 0) -> Referen
   if len(rows) > limit:
     keep = np.sort(np.random.default_rng(seed).choice(len(rows), limit, replace=False))
     rows = [rows[i] for i in keep]
-  ref = ReferenceSet(manifest.parent, [], [], [])
+  ref = ReferenceSet(manifest.parent, [], [], [], chosen=chosen)
   for row in rows:
     try:
       clip = loader.load_clip(manifest.parent / row['file'])

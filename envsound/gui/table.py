@@ -1,16 +1,26 @@
-"""The results table (sortable, linked to the map) and the list of skipped files."""
+"""The results table (sortable, filterable, linked to the map), the neighbour list and the
+list of skipped files."""
 
 import tkinter as tk
-from tkinter import ttk
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from tkinter import font as tkfont, ttk
+from typing import Callable, Dict, List, Sequence, Tuple
 
 COLUMNS = (('file', 'File', 140), ('environment', 'Environment', 120),
-           ('confidence', 'Confidence', 80), ('top3', 'Top 3', 300))
+           ('confidence', 'Confidence', 90), ('top3', 'Top 3', 300))
 PENDING = '…'
+PAD = 28  # pixels beside a column's widest text (cell padding, sort mark)
 
 
 def format_top3(top: Sequence[Tuple[str, float]]) -> str:
   return ', '.join(f'{name} {p:.2f}' for name, p in top)
+
+
+def fit_columns(tree: ttk.Treeview, columns: Sequence[str], minimum: int = 60) -> None:
+  """Sets each column's width to its widest cell or heading, so nothing is cut."""
+  font = tkfont.nametofont('TkDefaultFont')
+  for key in columns:
+    texts = [tree.heading(key, 'text') + ' ▼'] + [tree.set(i, key) for i in tree.get_children()]
+    tree.column(key, width=max(minimum, max(font.measure(t) for t in texts) + PAD))
 
 
 class ResultsTable(ttk.Frame):
@@ -18,20 +28,21 @@ class ResultsTable(ttk.Frame):
 
   Args:
     parent: the containing widget.
-    on_select: called with the clip index when the user selects a row.
+    on_select: called with the selected clip indices when the user selects rows.
   """
 
-  def __init__(self, parent, on_select: Callable[[int], None]):
+  def __init__(self, parent, on_select: Callable[[List[int]], None]):
     super().__init__(parent)
     self._on_select = on_select
     self._sort: Tuple[str, bool] = ('', False)
-    self._quiet = False  # True while the program (not the user) changes the selection
+    self._set_by_program: List[int] = []  # Tk reports this selection later: not the user's
+    self._hidden: List[str] = []  # rows detached by the filter
     self.tree = ttk.Treeview(self, columns=[c for c, _, _ in COLUMNS], show='headings',
-                             selectmode='browse')
+                             selectmode='extended')
     for key, title, width in COLUMNS:
       self.tree.heading(key, text=title, command=lambda k=key: self.sort_by(k))
       self.tree.column(key, width=width, anchor='e' if key == 'confidence' else 'w',
-                       stretch=key in ('file', 'top3'))
+                       stretch=False)
     scroll = ttk.Scrollbar(self, orient='vertical', command=self.tree.yview)
     across = ttk.Scrollbar(self, orient='horizontal', command=self.tree.xview)
     self.tree.configure(yscrollcommand=scroll.set, xscrollcommand=across.set)
@@ -44,47 +55,53 @@ class ResultsTable(ttk.Frame):
 
   def set_clips(self, names: Sequence[str]) -> None:
     """Shows one pending row per clip name."""
-    self.tree.delete(*self.tree.get_children())
+    self.tree.delete(*self.tree.get_children(), *self._hidden)
+    self._hidden = []
     for i, name in enumerate(names):
       self.tree.insert('', 'end', iid=str(i), values=(name, PENDING, '', ''))
+    fit_columns(self.tree, ('file',))
 
   def set_results(self, predicted: Sequence[str], confidence: Sequence[float],
                   top3: Sequence[Sequence[Tuple[str, float]]]) -> None:
     """Fills the prediction columns, row i for clip i, and re-applies the sort."""
     for i, (cls, conf, top) in enumerate(zip(predicted, confidence, top3)):
-      self.tree.set(str(i), 'environment', cls)
-      self.tree.set(str(i), 'confidence', f'{conf:.3f}')
-      self.tree.set(str(i), 'top3', format_top3(top))
+      self.tree.item(str(i), values=(self.tree.set(str(i), 'file'), cls, f'{conf:.3f}',
+                                     format_top3(top)))
+    fit_columns(self.tree, [c for c, _, _ in COLUMNS])
     if self._sort[0]:
       self._apply_sort()
 
   def clear_results(self) -> None:
-    for iid in self.tree.get_children():
-      self.tree.set(iid, 'environment', PENDING)
-      self.tree.set(iid, 'confidence', '')
-      self.tree.set(iid, 'top3', '')
+    for iid in self.tree.get_children() + tuple(self._hidden):
+      self.tree.item(iid, values=(self.tree.set(iid, 'file'), PENDING, '', ''))
+
+  def show_only(self, indices: Sequence[int]) -> None:
+    """Shows only the rows of clips ``indices`` (the filter), keeping the sort order."""
+    keep = {str(i) for i in indices}
+    every = sorted(self.tree.get_children() + tuple(self._hidden), key=int)
+    self._hidden = [iid for iid in every if iid not in keep]
+    for iid in self._hidden:
+      self.tree.detach(iid)
+    for pos, iid in enumerate(iid for iid in every if iid in keep):
+      self.tree.move(iid, '', pos)
+    if self._sort[0]:
+      self._apply_sort()
 
   def rows(self) -> List[Dict[str, str]]:
-    """The rows in display order, as column -> text (tests and CSV use this)."""
+    """The rows on show in display order, as column -> text."""
     keys = [c for c, _, _ in COLUMNS]
     return [dict(zip(keys, self.tree.item(iid, 'values'))) for iid in self.tree.get_children()]
 
-  def select(self, index: Optional[int]) -> None:
-    """Selects and shows clip ``index``'s row without calling ``on_select``."""
-    self._quiet = True
-    try:
-      if index is None:
-        self.tree.selection_set(())
-      else:
-        self.tree.selection_set(str(index))
-        self.tree.see(str(index))
-    finally:
-      self.update_idletasks()
-      self._quiet = False
+  def select(self, indices: Sequence[int]) -> None:
+    """Selects and shows the rows of clips ``indices`` without calling ``on_select``."""
+    shown = [str(i) for i in indices if str(i) not in self._hidden]
+    self._set_by_program = sorted(int(i) for i in shown)
+    self.tree.selection_set(shown)
+    if shown:
+      self.tree.see(shown[0])
 
-  def selected(self) -> Optional[int]:
-    sel = self.tree.selection()
-    return int(sel[0]) if sel else None
+  def selected(self) -> List[int]:
+    return sorted(int(iid) for iid in self.tree.selection())
 
   def sort_by(self, key: str) -> None:
     """Sorts by column ``key``; a second click on the same column reverses the order."""
@@ -108,30 +125,39 @@ class ResultsTable(ttk.Frame):
       self.tree.heading(k, text=title + mark)
 
   def _selected(self, _event=None) -> None:
-    if not self._quiet:
-      index = self.selected()
-      if index is not None:
-        self._on_select(index)
+    # <<TreeviewSelect>> arrives after select() returned: drop the echo of its selection.
+    if self.selected() == self._set_by_program:
+      return
+    self._set_by_program = []
+    self._on_select(self.selected())
 
 
-class SkippedList(ttk.Frame):
-  """Files that were not loaded, each with its reason."""
+class RowList(ttk.Frame):
+  """A read-only list of rows under fixed headings, columns fitted to their content."""
 
-  def __init__(self, parent):
+  def __init__(self, parent, columns: Sequence[Tuple[str, str]]):
     super().__init__(parent)
-    self.tree = ttk.Treeview(self, columns=('file', 'reason'), show='headings')
-    self.tree.heading('file', text='File')
-    self.tree.heading('reason', text='Why it was skipped')
-    self.tree.column('file', width=200, stretch=False)
-    self.tree.column('reason', width=500)
+    self._keys = [k for k, _ in columns]
+    self.tree = ttk.Treeview(self, columns=self._keys, show='headings', height=6)
+    for key, title in columns:
+      self.tree.heading(key, text=title)
+      self.tree.column(key, width=120, stretch=key == self._keys[-1])
+    scroll = ttk.Scrollbar(self, orient='vertical', command=self.tree.yview)
+    self.tree.configure(yscrollcommand=scroll.set)
+    scroll.pack(side=tk.RIGHT, fill=tk.Y)
     self.tree.pack(fill=tk.BOTH, expand=True)
 
-  def add(self, rejected: Sequence[Tuple[object, str]]) -> None:
-    for path, reason in rejected:
-      self.tree.insert('', 'end', values=(str(path), reason))
+  def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
+    self.clear()
+    self.add(rows)
+
+  def add(self, rows: Sequence[Sequence[str]]) -> None:
+    for row in rows:
+      self.tree.insert('', 'end', values=tuple(str(v) for v in row))
+    fit_columns(self.tree, self._keys)
 
   def clear(self) -> None:
     self.tree.delete(*self.tree.get_children())
 
-  def rows(self) -> List[Tuple[str, str]]:
+  def rows(self) -> List[Tuple[str, ...]]:
     return [tuple(self.tree.item(i, 'values')) for i in self.tree.get_children()]

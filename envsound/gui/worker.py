@@ -47,7 +47,7 @@ class Worker:
     self._widget = widget
     self._queue: 'queue.Queue[tuple]' = queue.Queue()
     self._closed = False
-    self._widget.after(POLL_MS, self._poll)
+    self._after = self._widget.after(POLL_MS, self._poll)
 
   def submit(self, name: str, fn: Callable[..., Any], *,
              on_done: Callable[[Any], None],
@@ -82,7 +82,9 @@ class Worker:
     return job
 
   def close(self) -> None:
+    """Stops delivering outcomes (call before destroying the widget)."""
     self._closed = True
+    self._widget.after_cancel(self._after)
 
   def _poll(self) -> None:
     if self._closed:
@@ -95,4 +97,5 @@ class Worker:
           break
         callback(*args)
     finally:  # a failing callback must not stop the polling
-      self._widget.after(POLL_MS, self._poll)
+      if not self._closed:
+        self._after = self._widget.after(POLL_MS, self._poll)

@@ -107,3 +107,30 @@ def artifacts(tmp_path):
   folder = Path(os.environ.get('ENVSOUND_TEST_ARTIFACTS') or tmp_path) / 'gui'
   folder.mkdir(parents=True, exist_ok=True)
   return folder
+
+
+@pytest.fixture
+def make_app(xvfb_display):
+  """Builds windows at the screen's top left corner (closed at the end of the test)."""
+  from envsound.gui import app as gui_app  # pylint: disable=import-outside-toplevel
+  made = []
+
+  def make(**kwargs):
+    root = gui_app.make_root()
+    root.geometry('1360x860+0+0')
+    window = gui_app.App(root, **kwargs)
+    made.append(window)
+    return window
+
+  yield make
+  for window in made:
+    try:
+      window.close()
+    except Exception:  # pylint: disable=broad-except  (already closed)
+      pass
+
+
+def screenshot(display, path):
+  from PIL import ImageGrab  # pylint: disable=import-outside-toplevel
+  ImageGrab.grab(xdisplay=display).save(path)
+  print(f'screenshot: {path}')
