@@ -10,6 +10,7 @@ clusters HDBSCAN finds in the 2-D points (the research project's "4 clusters ver
 """
 
 import dataclasses
+import sys
 import warnings
 from typing import Optional, Sequence
 
@@ -57,8 +58,16 @@ def _fallback_points(embeddings: np.ndarray) -> np.ndarray:
   return out
 
 
-def _make_reducer(n: int, seed: Optional[int]):
+def _import_umap():
+  """umap-learn without its ParametricUMAP, whose import pulls in TensorFlow (16 s) wherever
+  TensorFlow is installed; the desktop client never uses it."""
+  sys.modules.setdefault('umap.parametric_umap', None)  # umap's __init__ catches the ImportError
   import umap  # pylint: disable=import-outside-toplevel  (slow: imports numba)
+  return umap
+
+
+def _make_reducer(n: int, seed: Optional[int]):
+  umap = _import_umap()
   return umap.UMAP(n_neighbors=max(2, min(N_NEIGHBORS, n - 1)), min_dist=MIN_DIST,
                    init='spectral' if n > 2 * N_NEIGHBORS else 'random', random_state=seed)
 
