@@ -4,6 +4,7 @@ State and logic live in :class:`~envsound.gui.workspace.Workspace` (no Tk); the 
 :class:`~envsound.gui.window.Window`. Everything slow (server calls, UMAP) runs as a
 background job (``worker.py``) whose result carries a generation number, so a job that was
 cancelled or overtaken cannot overwrite the window; failures show in a banner with Retry.
+Every menu command starts here, which keeps the module a little over ~250 lines.
 """
 
 import logging

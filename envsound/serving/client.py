@@ -9,7 +9,8 @@
 It needs no TensorFlow: messages come from envsound.serving.protos. UNAVAILABLE answers
 (server down or a version still loading) are retried by gRPC itself, with exponential
 back-off, as the channel's service config ``retryPolicy`` says; other failures raise one-line
-``ServingClientError`` subclasses.
+``ServingClientError`` subclasses. One class for the whole public API (status, metadata,
+predict, reference map) keeps a user's one object in one module, past the usual ~250 lines.
 """
 
 import dataclasses
