@@ -160,6 +160,10 @@ class Console(logging.Handler):
     self._close_bar()
     seconds = time.perf_counter() - self._began
     outcome = self._outcome(node_id) if failed is None else None
+    if outcome and outcome.status == outcomes.FAILED and not outcome.details:
+      # The run went on: a Resolver that found nothing (e.g. no tuning result yet) is
+      # recorded as a failed execution with no outputs.
+      outcome = outcomes.Outcome(outcomes.RAN, ['resolved nothing'])
     status = outcomes.FAILED if failed is not None else (outcome.status if outcome else
                                                          outcomes.RAN)
     head = f'{self._label(node_id)} {status:<7}{seconds:7.1f} s'
