@@ -13,13 +13,11 @@ from typing import Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-from envsound.core import features
+from envsound.core import clips
 from envsound.core.errors import EnvsoundError, InvalidInputError
 
 MAX_FILES = 500
-RULE = (f'.npy files, np.load(allow_pickle=False): shape [frames, {features.EMBEDDING_DIM}], '
-        f'frames >= 1, dtype uint8 (AudioSet bytes) or float (dequantised, finite); '
-        f'at most {MAX_FILES} files')
+RULE = f'{clips.RULE}; at most {MAX_FILES} files'
 
 
 class TooManyFilesError(EnvsoundError):
@@ -52,47 +50,13 @@ class LoadResult:
   rejected: List[Tuple[Path, str]]
 
 
-def validate_array(path, array: np.ndarray) -> np.ndarray:
-  """Checks one loaded array against the rule; returns it as uint8 or float32.
-
-  Raises:
-    InvalidInputError: naming the file and what is wrong.
-  """
-  if array.ndim != 2 or array.shape[1] != features.EMBEDDING_DIM:
-    raise InvalidInputError(
-        path, f'shape {tuple(array.shape)}, expected [frames, {features.EMBEDDING_DIM}]')
-  if array.shape[0] == 0:
-    raise InvalidInputError(path, 'empty: no frames')
-  if array.dtype == np.uint8:
-    return array
-  if np.issubdtype(array.dtype, np.floating):
-    if not np.all(np.isfinite(array)):
-      raise InvalidInputError(path, 'float values must be finite (found NaN or inf)')
-    return array.astype(np.float32, copy=False)
-  raise InvalidInputError(path, f'dtype {array.dtype}, expected uint8 or float')
-
-
 def load_clip(path) -> LoadedClip:
-  """Loads and validates one ``.npy`` clip.
+  """Loads one ``.npy`` clip by envsound's one clip rule (``envsound.core.clips``).
 
   Raises:
     InvalidInputError: the file is unreadable, not a .npy array, pickled, or breaks the rule.
   """
-  path = Path(path)
-  try:
-    array = np.load(path, allow_pickle=False)
-  except ValueError as e:  # object arrays, bad headers, pickles
-    reason = str(e).split('\n')[0]
-    if 'allow_pickle' in reason or 'pickle' in reason.lower():
-      reason = 'holds pickled Python objects, which are refused (allow_pickle=False)'
-    raise InvalidInputError(path, f'not a plain .npy array: {reason}') from None
-  except (OSError, EOFError) as e:
-    raise InvalidInputError(path, f'cannot read: {e}') from None
-  if not isinstance(array, np.ndarray):  # np.load returns NpzFile for .npz archives
-    if hasattr(array, 'close'):
-      array.close()
-    raise InvalidInputError(path, 'an .npz archive, not a single .npy array')
-  return LoadedClip(path, validate_array(path, array))
+  return LoadedClip(Path(path), clips.load(path))
 
 
 def expand_paths(paths: Iterable) -> List[Path]:

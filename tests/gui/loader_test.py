@@ -17,7 +17,7 @@ def _save(path, array):
 def good(tmp_path):
   rng = np.random.default_rng(0)
   return [_save(tmp_path / 'a.npy', rng.integers(0, 256, (10, 128), dtype=np.uint8)),
-          _save(tmp_path / 'b.npy', rng.normal(size=(7, 128)).astype(np.float64))]
+          _save(tmp_path / 'b.npy', rng.uniform(-2, 2, (7, 128)).astype(np.float64))]
 
 
 @pytest.mark.parametrize('name,make,reason', [
@@ -29,7 +29,8 @@ def good(tmp_path):
     ('nan.npy', lambda p: _save(p, np.full((3, 128), np.nan)), 'finite'),
     ('text.npy', lambda p: p.write_text('not numpy at all'), 'not a plain .npy'),
     ('zero_bytes.npy', lambda p: p.write_bytes(b''), 'cannot read'),
-    ('raw_pickle.npy', lambda p: p.write_bytes(pickle.dumps([1, 2])), 'pickled'),
+    ('raw_pickle.npy', lambda p: p.write_bytes(pickle.dumps([1, 2])), 'no .npy header'),
+    ('range.npy', lambda p: _save(p, np.full((3, 128), 2.5)), '[-2, 2]'),
     ('missing.npy', lambda p: None, 'cannot read'),
 ])
 def test_bad_file_is_rejected_and_others_load(tmp_path, good, name, make, reason):
