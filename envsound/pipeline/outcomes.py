@@ -69,9 +69,12 @@ def _model_run(artifact) -> List[str]:
 
 
 def _blessing(artifact) -> List[str]:
+  """The quality gate's decision and reason; the Evaluator's TFMA thresholds, met or not."""
   props = _props(artifact)
+  if not props.get('reason'):  # the Evaluator's: only the quality gate decides what is pushed
+    return ['TFMA thresholds ' + ('met' if props.get('blessed') == 1 else 'not met')]
   verdict = 'blessed' if props.get('blessed') == 1 else 'not blessed'
-  return [f'{verdict}: {props["reason"]}' if props.get('reason') else verdict]
+  return [f'{verdict}: {props["reason"]}']
 
 
 def _pushed(artifact) -> List[str]:
