@@ -31,6 +31,10 @@ def register(subparsers) -> None:
   parser.add_argument('--seed', type=int, default=0, help='sample data seed')
   parser.add_argument('--epochs', type=int, default=None,
                       help="training epochs (default: each approach's own)")
+  parser.add_argument('--min-accuracy', type=float, default=None,
+                      help="bless any model at least this accurate instead of the pipeline's "
+                           'gate (beat the majority rate, the reference and the last blessed '
+                           'model)')
   parser.add_argument('--port', type=int, default=8500, help='gRPC port of the server')
   parser.add_argument('--rest-port', type=int, default=8501, help='REST port of the server')
   parser.add_argument('--no-serve', action='store_true',
@@ -58,6 +62,8 @@ def stages(args: argparse.Namespace) -> List[List[str]]:
               '--serving-dir', str(p['serving'])]
   if args.epochs is not None:
     pipeline += ['--epochs', str(args.epochs)]
+  if args.min_accuracy is not None:
+    pipeline += ['--min-accuracy', str(args.min_accuracy)]
   commands.append(pipeline)
   commands += demo_audio.stages(args.workdir)
   return commands
