@@ -1,4 +1,6 @@
-"""Fixtures of the pipeline tests: tiny AudioSet releases written with encode_clip."""
+"""Fixtures of the pipeline tests: tiny AudioSet releases written with encode_clip, and
+``envsound demo`` run once for the session (its pipeline run is what the end-to-end and
+console tests read, its server what they query)."""
 
 import pathlib
 import shutil
@@ -11,6 +13,7 @@ import tensorflow as tf
 from envsound.core import labels as labels_lib
 from envsound.core.records import encode_clip
 from envsound.core.taxonomy import load_taxonomy
+from tests.support.demo_run import running_demo
 
 
 def _unassigned_class(taxonomy) -> int:
@@ -56,3 +59,16 @@ def make_release(tmp_path):
   def make(name='release', **kwargs):
     return write_release(tmp_path / name, **kwargs)
   return make
+
+
+@pytest.fixture(scope='session')
+def demo(tmp_path_factory):
+  """``envsound demo`` on 400 sample clips and one epoch, serving until the session ends.
+
+  One epoch on 400 clips cannot be expected to beat the reference, so ``--min-accuracy 0``
+  replaces the gate's comparison (the rule itself: tests/components/quality_gate_test.py).
+  """
+  workdir = tmp_path_factory.mktemp('demo') / 'demo'
+  with running_demo(workdir, clips=400, epochs=1, min_accuracy=0.0) as run:
+    yield run
+

@@ -8,13 +8,13 @@ import tensorflow as tf
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from envsound.audioset import sample
 from envsound.core import approaches, features
 from envsound import report
 from envsound.components import atomic_pusher, quality_gate
 from envsound.report.reference import REFERENCE_TITLE
-from envsound.pipeline import configs, local_runner, run_summary
+from envsound.pipeline import local_runner, run_summary
 from envsound.core.taxonomy import load_taxonomy
+from tests.support.pipeline_cli import envsound, pipeline_config
 
 pytestmark = pytest.mark.e2e
 APPROACHES = tuple(a.name for a in approaches.APPROACHES)
@@ -46,22 +46,18 @@ def _executions(metadata: str):
 
 
 @pytest.fixture(scope='module')
-def run(tmp_path_factory):
-  """Runs the pipeline twice on ~400 sample clips; returns (cfg, metadata path, releases).
+def run(demo):
+  """The demo's pipeline run, then its command once more by hand.
 
-  One epoch on 400 clips cannot be expected to beat the reference, so ``min_accuracy=0``
-  replaces the gate's comparison here (the rule itself: tests/components/quality_gate_test.py).
+  Returns (cfg, metadata path, executions after the demo, executions after the rerun, data).
   """
-  tmp = tmp_path_factory.mktemp('pipeline')
-  data = tmp / 'audioset'
-  sample.generate_release(data, 400, seed=1, progress=False)
-  cfg = configs.PipelineConfig(
-      data_root=str(data), pipeline_root=str(tmp / 'root'), serving_dir=str(tmp / 'serving'),
-      approaches=APPROACHES, epochs=1, hyperparameters={'batch_size': 32}, min_accuracy=0.0)
-  metadata = local_runner.run(cfg, running_mode='in_memory')
+  argv = demo.command('pipeline run')
+  cfg = pipeline_config(argv)
+  metadata = local_runner.metadata_path(cfg.pipeline_root)
   first = _executions(metadata)
-  local_runner.run(cfg, running_mode='in_memory')
-  return cfg, metadata, first, _executions(metadata), data
+  rerun = envsound(*argv, cwd=demo.workdir.parent)
+  assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+  return cfg, metadata, first, _executions(metadata), pathlib.Path(cfg.data_root)
 
 
 def test_every_component_ran_once_and_recorded_outputs(run):
@@ -180,16 +176,9 @@ def _clips(seed: int = 3):
 
 
 @pytest.fixture(scope='module')
-def served(run, tmp_path_factory):
-  """envsound serve on the serving directory the pipeline wrote."""
-  from envsound.serving import model_config  # pylint: disable=import-outside-toplevel
-  from tests.support.server import local_server  # pylint: disable=import-outside-toplevel
-  cfg = run[0]
-  config = model_config.write_model_config(
-      cfg.serving_dir, tmp_path_factory.mktemp('served') / 'models.config')
-  with local_server(model_config_file=config,
-                    probe_model=approaches.APPROACHES[0].model_name) as server:
-    yield cfg, server
+def served(run, demo):
+  """The demo's ``envsound serve`` on the serving directory the pipeline wrote."""
+  return run[0], demo
 
 
 def _grpc_predict(stub, model: str, signature: str, batch: np.ndarray) -> np.ndarray:
