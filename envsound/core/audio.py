@@ -1,21 +1,52 @@
-"""Reads audio files for VGGish: any format libsndfile decodes, mixed to mono, 16 kHz.
+"""Audio for VGGish, without TensorFlow: reading files and cutting waveforms into examples.
 
-Resampling uses ``scipy.signal.resample_poly`` (polyphase, Kaiser-windowed FIR).
+Files are decoded by libsndfile (``soundfile``), mixed to mono and resampled to 16 kHz with
+``scipy.signal.resample_poly`` (polyphase, Kaiser-windowed FIR). ``envsound embed``,
+``envsound predict``, the desktop client and the VGGish export all follow this one rule, and
+VGGish's framing: 25 ms windows every 10 ms, 96 of them (0.96 s) per non-overlapping example.
 """
 
+import functools
 import math
 from pathlib import Path
 from typing import Iterable, List, Tuple
 
 import numpy as np
 
+from envsound.core import features
 from envsound.core.errors import EnvsoundError, InvalidInputError
-from envsound.vggish import params
 
+SAMPLE_RATE = features.VGGISH_SAMPLE_RATE
+STFT_WINDOW = 400          # 25 ms periodic Hann window
+STFT_HOP = 160             # 10 ms
+EXAMPLE_FRAMES = 96        # 0.96 s per example, non-overlapping
+EXAMPLE_SAMPLES = EXAMPLE_FRAMES * STFT_HOP           # 15,360: the stride of examples
+# Samples an example reads: its 96 windows reach 240 samples past the next example's start.
+EXAMPLE_SPAN = (EXAMPLE_FRAMES - 1) * STFT_HOP + STFT_WINDOW
 # A peak below one 16-bit step counts as silence.
 SILENCE_PEAK = 1.0 / 32768
 
 
+def num_examples(samples: int) -> int:
+  """How many examples ``samples`` 16 kHz samples give."""
+  if samples < EXAMPLE_SPAN:
+    return 0
+  frames = 1 + (samples - STFT_WINDOW) // STFT_HOP
+  return frames // EXAMPLE_FRAMES
+
+
+def example_windows(waveform: np.ndarray) -> np.ndarray:
+  """float32 ``[examples, EXAMPLE_SPAN]``: the samples each example of ``waveform`` reads.
+
+  Embedding each window alone gives exactly that example of the whole waveform (the front
+  end frames every window from its own first sample), and windows of equal length batch.
+  """
+  count = num_examples(len(waveform))
+  starts = np.arange(count)[:, None] * EXAMPLE_SAMPLES
+  return np.asarray(waveform, np.float32)[starts + np.arange(EXAMPLE_SPAN)]
+
+
+@functools.lru_cache(maxsize=None)
 def extensions() -> Tuple[str, ...]:
   """File name endings a folder contributes: the formats libsndfile reads, plus aliases."""
   import soundfile  # pylint: disable=import-outside-toplevel
@@ -23,13 +54,18 @@ def extensions() -> Tuple[str, ...]:
   return tuple(sorted(known | {'.aif', '.aiff', '.oga', '.opus', '.wave'}))
 
 
+def is_audio(path) -> bool:
+  """Whether ``path``'s ending names an audio format (else it is taken for a ``.npy`` clip)."""
+  return Path(path).suffix.lower() in extensions()
+
+
 def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
   """Resamples mono float samples from ``rate`` Hz to 16 kHz."""
-  if rate == params.SAMPLE_RATE:
+  if rate == SAMPLE_RATE:
     return samples
   from scipy import signal  # pylint: disable=import-outside-toplevel
-  g = math.gcd(params.SAMPLE_RATE, rate)
-  return signal.resample_poly(samples, params.SAMPLE_RATE // g, rate // g).astype(np.float32)
+  g = math.gcd(SAMPLE_RATE, rate)
+  return signal.resample_poly(samples, SAMPLE_RATE // g, rate // g).astype(np.float32)
 
 
 def read_audio(path) -> np.ndarray:
@@ -51,10 +87,10 @@ def read_audio(path) -> np.ndarray:
   if not np.all(np.isfinite(data)):
     raise InvalidInputError(path, 'holds NaN or infinite samples')
   mono = to_16k(data.mean(axis=1), rate)
-  if len(mono) < params.EXAMPLE_SPAN:
+  if len(mono) < EXAMPLE_SPAN:
     raise InvalidInputError(
         path, f'{len(data) / rate:.3f} s of audio is shorter than one VGGish example '
-              f'(0.96 s of frames: at least {params.EXAMPLE_SPAN / params.SAMPLE_RATE:.3f} s)')
+              f'(0.96 s of frames: at least {EXAMPLE_SPAN / SAMPLE_RATE:.3f} s)')
   if np.max(np.abs(mono)) < SILENCE_PEAK:
     raise InvalidInputError(path, 'silent: every sample is (near) zero')
   return np.clip(mono, -1.0, 1.0)

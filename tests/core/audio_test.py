@@ -5,7 +5,7 @@ import pytest
 import soundfile
 
 from envsound.core.errors import EnvsoundError, InvalidInputError
-from envsound.vggish import audio
+from envsound.core import audio
 
 
 def tone(rate: int, hz: float, seconds: float, amplitude: float = 0.5) -> np.ndarray:
