@@ -120,3 +120,39 @@ def expand_inputs(inputs: Iterable) -> List[Tuple[Path, Path]]:
         seen.add(path.resolve())
         found.append((path, rel))
   return found
+
+
+class StreamResampler:
+  """Resamples a live stream of mono blocks to 16 kHz as ``to_16k`` would the whole stream.
+
+  Each ``push`` returns the output samples that no later input can change any more (the
+  filter reads ``10 * max(up, down) / up`` input samples either side); the input they no
+  longer need is dropped, so memory stays bounded.
+  """
+
+  def __init__(self, rate: int):
+    g = math.gcd(SAMPLE_RATE, int(rate))
+    self.up, self.down = SAMPLE_RATE // g, int(rate) // g
+    self._reach = math.ceil(10 * max(self.up, self.down) / self.up) + 1  # input samples
+    self._buffer = np.zeros(0, np.float32)
+    self._offset = 0   # input index of _buffer[0], a multiple of ``down``
+    self._emitted = 0  # output samples returned so far
+
+  def push(self, block: np.ndarray) -> np.ndarray:
+    """Adds input samples; returns the float32 16 kHz samples now final."""
+    block = np.asarray(block, np.float32)
+    if self.up == self.down:
+      return block
+    from scipy import signal  # pylint: disable=import-outside-toplevel
+    self._buffer = np.concatenate([self._buffer, block])
+    ready = (self._offset + len(self._buffer) - self._reach) * self.up // self.down
+    if ready <= self._emitted:
+      return np.zeros(0, np.float32)
+    base = self._offset * self.up // self.down
+    out = signal.resample_poly(self._buffer, self.up, self.down)[self._emitted - base:ready - base]
+    self._emitted = ready
+    keep = max(0, (ready * self.down // self.up - self._reach) // self.down * self.down)
+    if keep > self._offset:
+      self._buffer = self._buffer[keep - self._offset:]
+      self._offset = keep
+    return out.astype(np.float32)
