@@ -22,7 +22,7 @@ from envsound.core.errors import EnvsoundError
 from envsound.gui.results import ModelChoice, predict
 from envsound.serving import client_audio
 
-BLOCK_SECONDS = 0.1      # read from the source this often
+BLOCK_SECONDS = 0.02     # read from the source this often
 CONTEXT_FRAMES = 5       # predict on the last 4.8 s: recent enough to follow a change
 MAX_BACKLOG = 2          # examples waiting: beyond this, older audio is dropped to stay live
 
