@@ -40,6 +40,7 @@ class Listen:
     self._live_generation = 0
     self._trail: collections.deque = collections.deque(maxlen=TRAIL + 1)
     self._live_artists: List = []
+    self._live_map = None  # the map the live positions belong to
     self.listen_button = ttk.Button(bar, text=LISTEN, command=self.toggle_listen)
     self.listen_button.pack(side=tk.LEFT, padx=(12, 4))
     ttk.Label(bar, textvariable=self.live_var, font=('TkDefaultFont', 11, 'bold')).pack(
@@ -73,7 +74,7 @@ class Listen:
       self.status_var.set(f'Listening failed: {e}')
       return
     self.live_stream = stream
-    fitted = self.ws.maps[0] if self.ws.maps else None
+    fitted = self._live_map = self.ws.maps[0] if self.ws.maps else None
     client, vggish = self.session.client, self.vggish_model
     self._live_generation += 1
     generation = self._live_generation
@@ -118,8 +119,8 @@ class Listen:
     note = f', {update.dropped} s skipped to keep up' if update.dropped else ''
     self.live_var.set(f'Hearing: {update.top_class} {update.top_score:.2f} '
                       f'({update.seconds:.0f} s{note})')
-    if update.xy is not None:
-      self._trail.append(update.xy)
+    if update.xy is not None and self.ws.maps and self.ws.maps[0] is self._live_map:
+      self._trail.append(update.xy)  # (not on another model's map, chosen since)
       self._draw_trail()
     self.root.update_idletasks()  # the label and the map's idle redraw show now
     self.live_latencies.append(time.monotonic() - update.heard_at)

@@ -2,7 +2,7 @@
 server and predicts the environment of the last few seconds.
 
 Sources share sounddevice's blocking ``InputStream`` interface (``samplerate``, ``channels``,
-``start``, ``read(frames) -> (data, overflowed)``, ``stop``, ``close``):
+``start``, ``read_available``, ``read(frames) -> (data, overflowed)``, ``stop``, ``close``):
 :func:`open_microphone` returns a real one where PortAudio exists; :class:`FileInputStream`
 plays an audio file in real time instead (``envsound gui --listen-file``, tests, benches).
 The source may run at any rate with any channels; blocks are mixed down and resampled
@@ -25,6 +25,7 @@ from envsound.serving import client_audio
 BLOCK_SECONDS = 0.02     # read from the source this often
 CONTEXT_FRAMES = 5       # predict on the last 4.8 s: recent enough to follow a change
 MAX_BACKLOG = 2          # examples waiting: beyond this, older audio is dropped to stay live
+STALL_SECONDS = 2.0      # no sound from the source this long counts as the device gone
 
 
 class SourceGone(EnvsoundError):
@@ -87,12 +88,20 @@ class FileInputStream:
   def start(self) -> None:
     self._started, self.active = time.monotonic(), True
 
+  @property
+  def read_available(self) -> int:
+    """Samples that have 'arrived' and not been read; SourceGone once the file is read."""
+    if self._position >= len(self._data):
+      self.active = False
+      raise SourceGone(f'{self.path}: the recording ended (as if the device disappeared)')
+    arrived = min(len(self._data), int((time.monotonic() - self._started) * self.samplerate))
+    return max(0, arrived - self._position)
+
   def read(self, frames: int):
     """The next ``frames`` samples ``[frames, channels]`` once they have 'arrived'."""
     if self.closed or not self.active:
       raise SourceGone(f'{self.path}: the stream is not started')
     if self._position >= len(self._data):
-      self.active = False
       raise SourceGone(f'{self.path}: the recording ended (as if the device disappeared)')
     chunk = self._data[self._position:self._position + frames]
     self._position += len(chunk)
@@ -120,6 +129,30 @@ class LiveUpdate:
   dropped: int                 # examples skipped to stay live
 
 
+def read_block(stream, frames: int, job) -> Optional[np.ndarray]:
+  """Up to ``frames`` samples ``[n, channels]`` once they are there (fewer after waiting two
+  blocks' time, as at the end of a file); None once ``job`` is cancelled.
+
+  Raises:
+    SourceGone: the source failed, or gave nothing for STALL_SECONDS.
+  """
+  started = time.monotonic()
+  try:
+    while True:
+      available, waited = stream.read_available, time.monotonic() - started
+      if available >= frames or (available and waited > 2 * frames / stream.samplerate):
+        return np.asarray(stream.read(min(frames, available))[0])
+      if job.cancelled:
+        return None
+      if waited > STALL_SECONDS:
+        raise SourceGone(f'no sound from the input for {STALL_SECONDS:g} s (device gone?)')
+      time.sleep(0.005)
+  except SourceGone:
+    raise
+  except Exception as e:  # pylint: disable=broad-except  (PortAudio's errors: device gone)
+    raise SourceGone(f'the microphone stopped: {e}') from None
+
+
 def listen(stream, client, model: ModelChoice, place: Optional[Callable], job,
            publish: Callable[[LiveUpdate], None],
            vggish_model: str = features.VGGISH_MODEL_NAME) -> float:
@@ -140,14 +173,11 @@ def listen(stream, client, model: ModelChoice, place: Optional[Callable], job,
   stream.start()
   try:
     while not job.cancelled:
-      try:
-        data, _overflowed = stream.read(block)
-      except SourceGone:
-        raise
-      except Exception as e:  # pylint: disable=broad-except  (PortAudio's errors: device gone)
-        raise SourceGone(f'the microphone stopped: {e}') from None
+      data = read_block(stream, block, job)
+      if data is None:
+        break
       arrived = time.monotonic()
-      pending = np.concatenate([pending, resampler.push(np.asarray(data).mean(axis=1))])
+      pending = np.concatenate([pending, resampler.push(data.mean(axis=1))])
       backlog = audio.num_examples(len(pending))
       if backlog > MAX_BACKLOG:  # the server is slower than the sound: skip to the newest
         skip = backlog - 1
