@@ -89,6 +89,8 @@ def usage_text(server, models: Sequence[str] = ()) -> str:
               f'  curl http://{host}:{server.rest_port}/v1/models/{first}/metadata']
   lines += ['Open the desktop client:',
             f'  envsound gui --server {host}:{server.grpc_port} --model {first}',
+            '  (its Listen button classifies the microphone live; without one, add '
+            '--listen-file recording.wav)',
             'Press Ctrl-C to stop the server.']
   return '\n'.join(lines)
 
