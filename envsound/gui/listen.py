@@ -43,6 +43,7 @@ class Listen:
     self._live_map = None  # the map the live positions belong to
     self.listen_button = ttk.Button(bar, text=LISTEN, command=self.toggle_listen)
     self.listen_button.pack(side=tk.LEFT, padx=(12, 4))
+    self.listen_button.bind('<Enter>', lambda _e: self._explain_listen())
     ttk.Label(bar, textvariable=self.live_var, font=('TkDefaultFont', 11, 'bold')).pack(
         side=tk.LEFT, padx=4)
     self.set_listen_source(None)
@@ -54,6 +55,12 @@ class Listen:
     self.listen_button.configure(state=tk.DISABLED if problem else tk.NORMAL)
     self.live_var.set(f'Listen unavailable: {problem}' if problem else
                       f'Listen plays {self.listen_file.name}' if self.listen_file else '')
+
+  def _explain_listen(self) -> None:
+    """Hovering the disabled button puts the whole reason in the status bar."""
+    if str(self.listen_button.cget('state')) == tk.DISABLED:
+      self.status_var.set(f'{self.live_var.get()}; `envsound gui --listen-file FILE` plays a '
+                          'file instead of the microphone.')
 
   def toggle_listen(self) -> None:
     if self.live_job is not None:

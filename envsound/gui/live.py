@@ -38,8 +38,8 @@ def microphone_problem() -> Optional[str]:
     import sounddevice  # pylint: disable=import-outside-toplevel
   except ImportError:
     return 'sounddevice is not installed (pip install sounddevice)'
-  except OSError as e:  # sounddevice raises OSError when the PortAudio library is missing
-    return f'PortAudio is not installed ({e}): apt-get install libportaudio2'
+  except OSError:  # sounddevice raises OSError when the PortAudio library is missing
+    return 'PortAudio is not installed (apt-get install libportaudio2)'
   try:
     sounddevice.query_devices(kind='input')
   except (sounddevice.PortAudioError, ValueError) as e:

@@ -58,9 +58,14 @@ def test_audio_files_are_embedded_on_the_server_and_added(connected, audio_serve
 def test_listen_shows_the_environment_and_a_moving_point_until_the_source_ends(
     connected, audio_server, sound, xvfb_display, artifacts):
   app = connected
-  if live.microphone_problem():  # no PortAudio here: the button says why, disabled
+  problem = live.microphone_problem()
+  if problem:  # no PortAudio here: the button is disabled and says why; hovering says more
     assert str(app.listen_button.cget('state')) == 'disabled'
-    assert app.live_var.get().startswith('Listen unavailable: ')
+    assert app.live_var.get() == f'Listen unavailable: {problem}'
+    settle(app)
+    xinput.xdotool('mousemove', '--sync', *map(str, xinput.centre(app.listen_button)))
+    pump(app, lambda: '--listen-file FILE' in app.status_var.get(), timeout_s=30)
+    assert app.status_var.get().startswith(f'Listen unavailable: {problem}; ')
   app.set_listen_source(sound)
   assert str(app.listen_button.cget('state')) != 'disabled'
   settle(app)
