@@ -104,3 +104,12 @@ def test_listen_shows_the_environment_and_a_moving_point_until_the_source_ends(
       want = client.predict(CLASSIFIER, [clip])
       assert update.top_class == want.top_class[0]
       np.testing.assert_allclose(update.xy, want.map_xy[0], atol=0.05)
+
+
+def test_audio_added_before_connecting_is_embedded_once_connected(make_app, audio_server,
+                                                                 sound):
+  app = make_app(server=audio_server.grpc_target, models=[CLASSIFIER], connect=False)
+  app.load_files([sound])
+  assert app.ws.clips == []
+  pump(app, lambda: app.session is not None and len(app.ws.clips) == 1)
+  assert app.ws.names == ['street.wav'] and app.ws.clips[0].frames.shape == (6, 128)
