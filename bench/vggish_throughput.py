@@ -31,7 +31,8 @@ import numpy as np
 import soundfile
 import tensorflow as tf
 
-from envsound.vggish import audio, checkpoint, demo_files, embed, export, frontend, network
+from envsound.core import audio
+from envsound.vggish import checkpoint, demo_files, embed, export, frontend, network
 
 tf.config.threading.set_intra_op_parallelism_threads(CORES)
 tf.config.threading.set_inter_op_parallelism_threads(CORES)

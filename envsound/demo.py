@@ -2,9 +2,9 @@
 
 Each stage is an ordinary ``envsound`` command, printed before it runs, so a user can rerun
 or change any of them by hand: generate a sample AudioSet release, inspect it, export .npy
-clips (the desktop client's reference set), run the TFX pipeline (report at the end), embed
-a few recordings made here with a random-weight VGGish, serve the pushed models, classify
-the recordings with them, and serve until Ctrl-C.
+clips (the desktop client's reference set), run the TFX pipeline (report at the end), make a
+few recordings and export a random-weight VGGish beside the pushed models, serve them all,
+classify the recordings (audio files, embedded by the served VGGish) and serve until Ctrl-C.
 """
 
 import argparse
@@ -12,6 +12,7 @@ import shlex
 from pathlib import Path
 from typing import List, Sequence
 
+from envsound.core import features
 from envsound.vggish import demo_audio
 
 DEFAULT_WORKDIR = Path('runs/demo')
@@ -65,7 +66,7 @@ def stages(args: argparse.Namespace) -> List[List[str]]:
   if args.min_accuracy is not None:
     pipeline += ['--min-accuracy', str(args.min_accuracy)]
   commands.append(pipeline)
-  commands += demo_audio.stages(args.workdir)
+  commands += demo_audio.stages(args.workdir, p['serving'])
   return commands
 
 
@@ -81,34 +82,43 @@ def serve_command(args: argparse.Namespace) -> List[str]:
 def usage_text(server, models: Sequence[str] = ()) -> str:
   """What to print once the server runs: how to query it and open the desktop client."""
   host = server.options.host
-  models = list(models) or server.manager.model_names()
+  models = list(models) or classifiers(server)
   first = models[0] if models else 'MODEL'
-  lines = [f'Serving {", ".join(models)} (gRPC {host}:{server.grpc_port}'
+  served = models + [m for m in server.manager.model_names() if m not in models]
+  lines = [f'Serving {", ".join(served)} (gRPC {host}:{server.grpc_port}'
            + (f', REST {host}:{server.rest_port}' if server.rest_port else '') + ').',
-           'Query it:',
-           f'  envsound predict --server {host}:{server.grpc_port} --model {first} clip.npy']
+           'Query it (audio files go through the served vggish first):',
+           f'  envsound predict --server {host}:{server.grpc_port} --model {first} '
+           'clip.npy recording.wav']
   if server.rest_port:
     lines += [f'  curl http://{host}:{server.rest_port}/v1/models/{first}',
               f'  curl http://{host}:{server.rest_port}/v1/models/{first}/metadata']
   lines += ['Open the desktop client:',
             f'  envsound gui --server {host}:{server.grpc_port} --model {first}',
+            '  (its Listen button classifies the microphone live; without one, add '
+            '--listen-file recording.wav)',
             'Press Ctrl-C to stop the server.']
   return '\n'.join(lines)
 
 
+def classifiers(server) -> List[str]:
+  """The served models other than VGGish."""
+  return [m for m in server.manager.model_names() if m != features.VGGISH_MODEL_NAME]
+
+
 def _classify_recordings(args: argparse.Namespace, server) -> None:
-  """Classifies the demo's own recordings with the first served model."""
+  """Classifies the demo's own recordings (audio files) with the first served classifier."""
   # pylint: disable=import-outside-toplevel
   from envsound import cli
   from envsound.vggish.demo_files import WARNING
-  models = server.manager.model_names()
+  models = classifiers(server)
   if not models:
     return
   argv = demo_audio.predict_command(args.workdir, f'{server.options.host}:{server.grpc_port}',
                                     models[0])
   print(f'\n$ envsound {shlex.join(argv)}', flush=True)
   cli.main(argv)
-  print(f'Recordings embedded with a random-weight VGGish. {WARNING}', flush=True)
+  print(f'WARNING: the served vggish embedded these recordings. {WARNING}', flush=True)
 
 
 def serve_pushed_models(args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ from typing import Callable, List, Optional, Sequence
 from envsound.core import approaches
 from envsound.core.errors import EnvsoundError
 from envsound.gui import jobs, maps, neighbours as nn, panels, reference as refs, settings
+from envsound.gui.audio_files import AudioFiles
 from envsound.gui.dialogs import Dialogs
+from envsound.gui.listen import Listen
 from envsound.gui.window import NO_COMPARE, Window
 from envsound.gui.workspace import Workspace
 
@@ -37,7 +39,7 @@ def make_root() -> tk.Tk:
   return root
 
 
-class App(jobs.Jobs, Dialogs, Window):
+class App(jobs.Jobs, AudioFiles, Listen, Dialogs, Window):
   """The main window.
 
   Args:
@@ -108,13 +110,20 @@ class App(jobs.Jobs, Dialogs, Window):
 
   # Clips and the reference set.
   def load_files(self, paths) -> None:
-    """Validates and adds files/folders; bad files go to the Skipped tab."""
+    """Validates and adds files/folders; bad files go to the Skipped tab; audio files are
+    embedded on the server first (audio_files.py)."""
     from envsound.gui import loader  # pylint: disable=import-outside-toplevel
     try:
       result = loader.load_clips(paths, already=len(self.ws.clips))
     except loader.TooManyFilesError as e:
       self.show_error(f'Refused: {e}. Load a smaller selection, or Clear first.')
       return
+    self.add_loaded(result)
+    if result.audio:
+      self.embed_audio_files(result.audio)
+
+  def add_loaded(self, result) -> None:
+    """Adds loaded clips to the workspace and rejected files to the Skipped tab."""
     if result.clips:
       self.remember(folder=str(result.clips[0].path.parent.resolve()))
     self.ws.add(result)
@@ -263,5 +272,6 @@ class App(jobs.Jobs, Dialogs, Window):
 
   def close(self) -> None:
     self.cancel()
+    self.stop_listening()
     self.worker.close()
     self.root.destroy()

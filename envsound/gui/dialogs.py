@@ -4,20 +4,25 @@ from pathlib import Path
 
 from tkinter import filedialog
 
+AUDIO = ('*.wav', '*.flac', '*.ogg', '*.mp3', '*.aiff', '*.aif', '*.opus')
+
 
 class Dialogs:
   """Asks for files and folders, then hands them to the App's methods."""
 
   def choose_files(self) -> None:
     paths = filedialog.askopenfilenames(
-        parent=self.root, title='Add .npy clips', initialdir=self.memory.get('folder'),
-        filetypes=[('NumPy arrays', '*.npy'), ('All files', '*')])
+        parent=self.root, title='Add .npy clips or audio files',
+        initialdir=self.memory.get('folder'),
+        filetypes=[('Clips and audio', ('*.npy',) + AUDIO), ('NumPy arrays', '*.npy'),
+                   ('Audio files', AUDIO), ('All files', '*')])
     if paths:
       self.remember(folder=str(Path(paths[0]).parent))
       self.load_files(paths)
 
   def choose_folder(self) -> None:
-    folder = filedialog.askdirectory(parent=self.root, title='Add every .npy in a folder',
+    folder = filedialog.askdirectory(parent=self.root,
+                                     title='Add every .npy and audio file in a folder',
                                      initialdir=self.memory.get('folder'))
     if folder:
       self.remember(folder=folder)

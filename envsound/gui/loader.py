@@ -3,7 +3,9 @@
 The rule (also shown in the window and in docs/gui.md): a clip is a ``.npy`` file that
 ``np.load(path, allow_pickle=False)`` reads as a non-empty array of shape
 ``[frames, 128]`` with dtype uint8 (AudioSet's quantised bytes) or a float dtype
-(dequantised VGGish values, finite). At most :data:`MAX_FILES` files are loaded at once.
+(dequantised VGGish values, finite). Audio files (``core.audio.is_audio``) are set aside
+for the server's VGGish to embed (``audio_files.py``). At most :data:`MAX_FILES` files are
+loaded at once.
 """
 
 import dataclasses
@@ -13,11 +15,12 @@ from typing import Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-from envsound.core import clips
+from envsound.core import audio, clips
 from envsound.core.errors import EnvsoundError, InvalidInputError
 
 MAX_FILES = 500
-RULE = f'{clips.RULE}; at most {MAX_FILES} files'
+RULE = (f'{clips.RULE}; or audio files (wav, flac, ogg, ...), embedded by the server\'s '
+        f'vggish model; at most {MAX_FILES} files')
 
 
 class TooManyFilesError(EnvsoundError):
@@ -45,9 +48,11 @@ class LoadedClip:
 
 @dataclasses.dataclass
 class LoadResult:
-  """Valid clips, in the order offered, and ``(path, reason)`` for each rejected file."""
+  """Valid clips, in the order offered, ``(path, reason)`` for each rejected file, and the
+  audio files still to embed."""
   clips: List[LoadedClip]
   rejected: List[Tuple[Path, str]]
+  audio: List[Path] = dataclasses.field(default_factory=list)
 
 
 def load_clip(path) -> LoadedClip:
@@ -60,12 +65,14 @@ def load_clip(path) -> LoadedClip:
 
 
 def expand_paths(paths: Iterable) -> List[Path]:
-  """Turns dropped or chosen paths into files: folders contribute their ``*.npy`` files."""
+  """Turns dropped or chosen paths into files: folders contribute their ``*.npy`` and
+  audio files."""
   files: List[Path] = []
   for p in paths:
     p = Path(p)
     if p.is_dir():
-      files.extend(sorted(f for f in p.glob('*.npy') if f.is_file()))
+      files.extend(sorted(f for f in p.iterdir() if f.is_file()
+                          and (f.suffix == '.npy' or audio.is_audio(f))))
     else:
       files.append(p)
   return files
@@ -78,7 +85,8 @@ def check_count(count: int, already: int = 0, limit: int = MAX_FILES) -> None:
 
 
 def load_clips(paths: Sequence, already: int = 0, limit: int = MAX_FILES) -> LoadResult:
-  """Validates files (folders expand to their ``*.npy``); refuses more than ``limit``.
+  """Validates files (folders expand to their ``*.npy`` and audio files); refuses more than
+  ``limit``. Audio files are listed in ``audio``, not read.
 
   Args:
     paths: files and/or folders, in the order offered.
@@ -100,6 +108,9 @@ def load_clips(paths: Sequence, already: int = 0, limit: int = MAX_FILES) -> Loa
     if key in seen:
       continue
     seen.add(key)
+    if audio.is_audio(f):
+      result.audio.append(Path(f))
+      continue
     try:
       result.clips.append(load_clip(f))
     except InvalidInputError as e:

@@ -70,6 +70,7 @@ class Window:
     self.predict_button.pack(side=tk.LEFT, padx=(12, 4))
     self.cancel_button = ttk.Button(bar, text='Cancel', command=self.cancel, state=tk.DISABLED)
     self.cancel_button.pack(side=tk.LEFT)
+    self.build_listen(bar)
     self.progress = ttk.Progressbar(bar, length=200, maximum=1.0)
     self.progress.pack(side=tk.LEFT, padx=8)
     ttk.Button(bar, text='Export CSV…', command=self.choose_csv).pack(side=tk.RIGHT)

@@ -3,7 +3,10 @@
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+from envsound.core import features
 
 
 def register(subparsers) -> None:
@@ -16,16 +19,23 @@ def register(subparsers) -> None:
   serve.set_defaults(func=_serve)
 
   predict = subparsers.add_parser(
-      'predict', help='classify .npy clips with a served model',
+      'predict', help='classify .npy clips or audio files with a served model',
       description='Send .npy clips ([frames, 128], uint8 or float) to a TF Serving or '
-                  'envsound serve gRPC endpoint and print one row per clip.')
-  predict.add_argument('clips', nargs='+', type=Path, help='.npy files')
+                  'envsound serve gRPC endpoint and print one row per clip. Audio files '
+                  '(wav, flac, ogg, ...: any rate, stereo mixed down) are decoded here, '
+                  'resampled to 16 kHz and embedded by the server\'s VGGish model first; '
+                  'one that cannot be decoded gets a one-line error and the others go on '
+                  '(exit status 1). See docs/audio.md.')
+  predict.add_argument('clips', nargs='+', type=Path, metavar='FILE',
+                       help='.npy clips or audio files')
   predict.add_argument('--server', default='localhost:8500', help='host:port (gRPC)')
   predict.add_argument('--model', required=True, help='model name')
   which = predict.add_mutually_exclusive_group()
   which.add_argument('--version', type=int, help='model version (default: newest)')
   which.add_argument('--label', help='version label, e.g. stable or canary')
   predict.add_argument('--signature', help='signature (default: by the clips\' dtype)')
+  predict.add_argument('--vggish-model', default=features.VGGISH_MODEL_NAME, metavar='NAME',
+                       help='the served VGGish that embeds audio files (default: %(default)s)')
   predict.add_argument('--timeout', type=float, default=10.0, help='seconds per call')
   predict.add_argument('--top', type=int, default=1, help='classes to show per clip')
   predict.add_argument('--json', action='store_true', help='print JSON instead of a table')
@@ -69,15 +79,32 @@ def _models_config(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-  import numpy as np  # pylint: disable=import-outside-toplevel
-  from envsound.core import clips  # pylint: disable=import-outside-toplevel
-  from envsound.serving.client import Client  # pylint: disable=import-outside-toplevel
-  loaded = [clips.load(p) for p in args.clips]  # a bad file fails before any call
+  # pylint: disable=import-outside-toplevel
+  import numpy as np
+  from envsound.core import audio, clips
+  from envsound.core.errors import EnvsoundError
+  from envsound.serving import client_audio
+  from envsound.serving.client import Client
+  sounds = [p for p in args.clips if audio.is_audio(p)]
+  loaded = {p: clips.load(p) for p in args.clips if p not in sounds}  # fails before any call
+  failed = []
+
+  def report(error) -> None:
+    failed.append(error)
+    print(f'envsound: error: {error}', file=sys.stderr)
+
   with Client(args.server, timeout_s=args.timeout) as client:
-    result = client.predict(args.model, loaded, version=args.version, label=args.label,
-                            signature=args.signature)
+    for path, item in zip(sounds, client_audio.embed_files(client, sounds, args.vggish_model,
+                                                           on_error=report)):
+      if item is not None:
+        loaded[path] = item.frames
+    paths = [p for p in args.clips if p in loaded]
+    if not paths:
+      raise EnvsoundError(f'none of the {len(args.clips)} file(s) could be read')
+    result = client.predict(args.model, [loaded[p] for p in paths], version=args.version,
+                            label=args.label, signature=args.signature)
   rows = []
-  for i, path in enumerate(args.clips):
+  for i, path in enumerate(paths):
     order = np.argsort(-result.probabilities[i])[:max(args.top, 1)]
     rows.append({'clip': str(path), 'top_class': result.top_class[i],
                  'top_score': round(float(result.top_score[i]), 4),
@@ -86,10 +113,10 @@ def _predict(args: argparse.Namespace) -> int:
   if args.json:
     print(json.dumps({'model': result.model_name, 'version': result.model_version,
                       'predictions': rows}, indent=2))
-    return 0
+    return 1 if failed else 0
   print(f'model {result.model_name} version {result.model_version}')
   width = max(len(r['clip']) for r in rows)
   for r in rows:
     classes = ', '.join(f'{name} {score:.3f}' for name, score in r['top'])
     print(f'{r["clip"]:<{width}}  {classes}')
-  return 0
+  return 1 if failed else 0

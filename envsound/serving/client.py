@@ -21,11 +21,12 @@ import grpc
 import numpy as np
 
 from envsound.core import approaches, features
-from envsound.serving import protos, tensors
+from envsound.serving import client_audio, protos, tensors
 from envsound.serving.client_errors import (InvalidRequestError, MessageTooLargeError,
                                             ModelNotFoundError, NoReferenceMapError,
                                             RequestTimeoutError, ServerUnavailableError,
                                             ServingClientError, from_rpc_error)
+from envsound.serving.client_audio import NoVGGishModelError
 from envsound.serving.client_results import (ModelInfo, ModelMetadata, Predictions,
                                              ReferenceMap, VersionInfo, text)
 from envsound.serving.requests import predict_request, set_spec
@@ -33,7 +34,7 @@ from envsound.serving.requests import predict_request, set_spec
 __all__ = ['Client', 'Predictions', 'ModelInfo', 'VersionInfo', 'ModelMetadata', 'ReferenceMap',
            'predict_request', 'ServingClientError', 'ServerUnavailableError',
            'ModelNotFoundError', 'InvalidRequestError', 'MessageTooLargeError',
-           'RequestTimeoutError', 'NoReferenceMapError']
+           'RequestTimeoutError', 'NoReferenceMapError', 'NoVGGishModelError']
 
 DEFAULT_LABELS = ('stable', 'canary')
 DEFAULT_MAX_MESSAGE_BYTES = 4 << 20  # gRPC's default receive limit: safe for any server
@@ -219,6 +220,16 @@ class Client:
                        np.stack(rows[features.PENULTIMATE]).astype(np.float32),
                        (np.stack(rows[features.MAP_XY]).astype(np.float32)
                         if features.MAP_XY in rows else None))
+
+  def embed_audio(self, waveform: np.ndarray,
+                  model: str = features.VGGISH_MODEL_NAME) -> np.ndarray:
+    """16 kHz mono float32 samples -> uint8 ``[frames, 128]`` (a clip for ``predict``) from
+    the served VGGish, one 0.96 s example per row of a batchable request (see client_audio).
+
+    Raises:
+      NoVGGishModelError: the server has no such model (the message says how to add one).
+    """
+    return client_audio.embed_waveform(self, waveform, model)
 
   def reference_map(self, model: str, version: Optional[int] = None,
                     label: Optional[str] = None) -> ReferenceMap:

@@ -100,7 +100,7 @@ def _demo_audio(args: argparse.Namespace) -> int:
 
 def _embed(args: argparse.Namespace) -> int:
   # pylint: disable=import-outside-toplevel
-  from envsound.vggish import audio
+  from envsound.core import audio
   audio.expand_inputs(args.inputs)  # before TensorFlow loads: a bad argument fails fast
   from envsound.vggish import embed
 

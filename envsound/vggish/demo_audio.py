@@ -1,5 +1,7 @@
-"""The audio part of ``envsound demo``: a few recordings made here, embedded with a VGGish
-exported from a random-weight checkpoint, then classified by the served models.
+"""The audio part of ``envsound demo``: a few recordings made here and a VGGish exported
+from a random-weight checkpoint into the serving dir, so the server serves it (as ``vggish``,
+with warm-up) beside the pushed models and ``envsound predict`` classifies the audio files
+directly through it.
 
 Recordings are numpy tones and noises at several sample rates (one stereo), plus speech when
 ``espeak-ng`` is installed. Every stage is an ``envsound`` command.
@@ -12,6 +14,7 @@ from typing import List
 
 import numpy as np
 
+from envsound.core import audio, features
 from envsound.vggish import demo_files
 
 SECONDS = 3.0
@@ -55,9 +58,10 @@ def write_recordings(out) -> List[Path]:
   return paths
 
 
-def stages(workdir: Path) -> List[List[str]]:
-  """The envsound commands that make, export and apply the demo VGGish (no server needed)."""
-  ckpt, model = workdir / 'vggish-random', workdir / 'vggish'
+def stages(workdir: Path, serving_dir: Path) -> List[List[str]]:
+  """The envsound commands that make the recordings and export the demo VGGish to
+  ``serving_dir/vggish`` (before the server starts)."""
+  ckpt, model = workdir / 'vggish-random', serving_dir / features.VGGISH_MODEL_NAME
   commands = []
   if not (ckpt / demo_files.CHECKPOINT_NAME).exists():
     commands.append(['vggish', 'demo-checkpoint', '--out', str(ckpt)])
@@ -66,12 +70,10 @@ def stages(workdir: Path) -> List[List[str]]:
                      '--pca-params', str(ckpt / demo_files.PCA_PARAMS_NAME), '--out',
                      str(model)])
   commands.append(['vggish', 'demo-audio', '--out', str(workdir / 'recordings')])
-  commands.append(['embed', '--vggish', str(model), str(workdir / 'recordings'), '--out',
-                   str(workdir / 'recordings-npy'), '--overwrite'])
   return commands
 
 
 def predict_command(workdir: Path, target: str, model: str) -> List[str]:
-  """``envsound predict`` on the embedded recordings."""
-  clips = sorted(str(p) for p in (workdir / 'recordings-npy').glob('*.npy'))
-  return ['predict', '--server', target, '--model', model, '--top', '2', *clips]
+  """``envsound predict`` on the recordings: the server's VGGish embeds them."""
+  files = sorted(str(p) for p in (workdir / 'recordings').iterdir() if audio.is_audio(p))
+  return ['predict', '--server', target, '--model', model, '--top', '2', *files]

@@ -18,7 +18,8 @@ from envsound.audioset.export import COLUMNS, MANIFEST
 from envsound.core import features
 from envsound.core.atomic import atomic_dir
 from envsound.core.errors import EnvsoundError, InvalidInputError
-from envsound.vggish import audio, frontend, params
+from envsound.core import audio
+from envsound.vggish import frontend, params
 
 EXAMPLES_PER_CALL = 64  # about a minute of audio per model call bounds memory on long files
 PENDING_EXAMPLES = 4 * EXAMPLES_PER_CALL  # files read ahead, so equal-length ones share calls

@@ -7,6 +7,7 @@ non-overlapping 0.96 s examples; a trailing part shorter than one example is dro
 
 import tensorflow as tf
 
+from envsound.core import audio
 from envsound.vggish import params
 
 
@@ -38,12 +39,7 @@ def examples(waveform: tf.Tensor) -> tf.Tensor:
                          axis=-2)
 
 
-def num_examples(samples: int) -> int:
-  """How many examples ``samples`` 16 kHz samples give."""
-  if samples < params.EXAMPLE_SPAN:
-    return 0
-  frames = 1 + (samples - params.STFT_WINDOW) // params.STFT_HOP
-  return frames // params.EXAMPLE_FRAMES
+num_examples = audio.num_examples
 
 
 def chunk_bounds(samples: int, examples_per_chunk: int):

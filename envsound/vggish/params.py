@@ -4,20 +4,17 @@ Values follow Google's ``vggish_params.py`` and ``mel_features.py`` (AudioSet's 
 """
 
 from envsound.core import features
+# The framing (shared with the TF-free client side): 16 kHz; 25 ms periodic Hann windows
+# every 10 ms; 96 of them (0.96 s) per example, examples not overlapping.
+from envsound.core.audio import (EXAMPLE_FRAMES, EXAMPLE_SAMPLES, EXAMPLE_SPAN, SAMPLE_RATE,  # pylint: disable=unused-import
+                                 STFT_HOP, STFT_WINDOW)
 
-SAMPLE_RATE = features.VGGISH_SAMPLE_RATE
-STFT_WINDOW = 400          # 25 ms periodic Hann window
-STFT_HOP = 160             # 10 ms
 FFT_LENGTH = 512           # the next power of two above the window
 NUM_BANDS = 64
 MEL_MIN_HZ = 125.0
 MEL_MAX_HZ = 7500.0
 LOG_OFFSET = 0.01          # log(mel + 0.01)
-EXAMPLE_FRAMES = 96        # 0.96 s per example, non-overlapping
-EXAMPLE_SAMPLES = EXAMPLE_FRAMES * STFT_HOP           # 15,360: the stride of examples
 EXAMPLE_SECONDS = EXAMPLE_SAMPLES / SAMPLE_RATE       # 0.96
-# Samples an example reads: its 96 windows reach 240 samples past the next example's start.
-EXAMPLE_SPAN = (EXAMPLE_FRAMES - 1) * STFT_HOP + STFT_WINDOW
 EMBEDDING_DIM = features.EMBEDDING_DIM
 
 # Checkpoint variables of Google's ``vggish_model.ckpt``, in network order: (scope, shape of

@@ -1,5 +1,6 @@
 """Client processes never import TensorFlow: the client library, `envsound predict` and
-`envsound gui`, each used for real against the session server in a fresh interpreter."""
+`envsound gui`, each used for real against the session server in a fresh interpreter, and
+audio (files and Listen's loop) against the server with VGGish."""
 
 import json
 import os
@@ -38,6 +39,29 @@ with contextlib.redirect_stdout(out):
   code = cli.main(['predict', '--server', target, '--model', model, '--json', *paths])
 report(models=models, signatures=signatures, rows=rows, reference_rows=reference_rows,
        predict_exit=code,
+       predicted=len(json.loads(out.getvalue())['predictions']))
+'''
+AUDIO = r'''
+import contextlib, io, json, sys, types
+target, model, wav = sys.argv[1:]
+''' + _REPORT + r'''
+from envsound import cli
+from envsound.core import audio
+from envsound.gui import live
+from envsound.gui.results import ModelChoice
+from envsound.serving.client import Client
+with Client(target) as client:
+  frames = client.embed_audio(audio.read_audio(wav))
+  updates = []
+  try:
+    live.listen(live.FileInputStream(wav), client, ModelChoice(model), None,
+                types.SimpleNamespace(cancelled=False), updates.append)
+  except live.SourceGone:
+    pass
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+  code = cli.main(['predict', '--server', target, '--model', model, '--json', wav])
+report(frames=list(frames.shape), live_updates=len(updates), predict_exit=code,
        predicted=len(json.loads(out.getvalue())['predictions']))
 '''
 GUI = r'''
@@ -106,3 +130,15 @@ def test_the_desktop_client_never_imports_tensorflow(server, clip_paths, display
   facts = _report([sys.executable, '-c', GUI, server.grpc_target, MODEL, str(reference),
                    *clip_paths], tmp_path, DISPLAY=display)
   assert facts == {'gui_exit': 0, 'client_used': True, 'tensorflow': []}
+
+
+def test_audio_files_and_listening_never_import_tensorflow(audio_server, tmp_path):
+  import soundfile  # pylint: disable=import-outside-toplevel
+  from tests.support.vggish import CLASSIFIER  # pylint: disable=import-outside-toplevel
+  wav = tmp_path / 'tone.wav'
+  t = np.arange(int(2.2 * 22050)) / 22050
+  soundfile.write(wav, 0.5 * np.sin(2 * np.pi * 700 * t), 22050)
+  facts = _report([sys.executable, '-c', AUDIO, audio_server.grpc_target, CLASSIFIER, str(wav)],
+                  tmp_path)
+  assert facts == {'frames': [2, features.EMBEDDING_DIM], 'live_updates': 2, 'predict_exit': 0,
+                   'predicted': 1, 'tensorflow': []}

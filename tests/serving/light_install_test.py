@@ -77,3 +77,16 @@ def test_a_pipeline_command_names_the_extra_it_needs(light_venv, tmp_path):
   assert len(lines) == 1 and re.fullmatch(
       r"envsound: error: `envsound serve` needs the pipeline extra \(no module tensorflow\S*\): "
       r"pip install 'envsound\[pipeline\]'", lines[0]), run.stderr[-2000:]
+
+
+def test_envsound_predict_takes_audio_files_from_the_light_install(light_venv, audio_server,
+                                                                   tmp_path):
+  import soundfile  # pylint: disable=import-outside-toplevel
+  from tests.support.vggish import CLASSIFIER  # pylint: disable=import-outside-toplevel
+  wav = tmp_path / 'stereo.wav'
+  t = np.arange(int(2.0 * 48000)) / 48000
+  soundfile.write(wav, np.stack([0.5 * np.sin(2 * np.pi * 500 * t), 0.1 * np.cos(t)], 1), 48000)
+  run = _run([light_venv / 'bin' / 'envsound', 'predict', '--server', audio_server.grpc_target,
+              '--model', CLASSIFIER, '--json', wav], tmp_path)
+  assert run.returncode == 0, run.stderr[-3000:]
+  assert [r['clip'] for r in json.loads(run.stdout)['predictions']] == [str(wav)]

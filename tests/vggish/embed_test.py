@@ -12,7 +12,7 @@ from envsound.core import features
 from envsound.core.errors import EnvsoundError
 from envsound.gui import loader
 from envsound.vggish import embed
-from tests.vggish.audio_test import tone, write_bad_files
+from tests.core.audio_test import tone, write_bad_files
 
 
 @pytest.fixture(scope='module')

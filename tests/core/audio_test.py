@@ -5,7 +5,7 @@ import pytest
 import soundfile
 
 from envsound.core.errors import EnvsoundError, InvalidInputError
-from envsound.vggish import audio
+from envsound.core import audio
 
 
 def tone(rate: int, hz: float, seconds: float, amplitude: float = 0.5) -> np.ndarray:
@@ -88,3 +88,23 @@ def test_folders_expand_recursively_to_audio_files(tmp_path):
   (tmp_path / 'empty').mkdir()
   with pytest.raises(EnvsoundError, match='no audio files'):
     audio.expand_inputs([tmp_path / 'empty'])
+
+
+@pytest.mark.parametrize('rate', [8000, 22050, 44100, 48000, 16000])
+def test_a_stream_resampled_block_by_block_equals_the_whole_signal_resampled(rate):
+  signal = np.random.default_rng(rate).uniform(-0.5, 0.5, int(2.5 * rate)).astype(np.float32)
+  resampler = audio.StreamResampler(rate)
+  blocks = np.array_split(signal, np.cumsum(np.random.default_rng(1).integers(50, 3000, 200)))
+  streamed = np.concatenate([resampler.push(b) for b in blocks])
+  whole = audio.to_16k(signal, rate)
+  assert len(whole) - 40 <= len(streamed) <= len(whole)  # all but the filter's reach
+  np.testing.assert_allclose(streamed, whole[:len(streamed)], atol=1e-5)
+
+
+def test_example_windows_are_the_samples_each_example_reads():
+  waveform = np.arange(3 * audio.EXAMPLE_SAMPLES + 300, dtype=np.float32)
+  windows = audio.example_windows(waveform)
+  assert windows.shape == (3, audio.EXAMPLE_SPAN)
+  for k, window in enumerate(windows):
+    np.testing.assert_array_equal(window, waveform[k * audio.EXAMPLE_SAMPLES:][:audio.EXAMPLE_SPAN])
+  assert audio.example_windows(waveform[:audio.EXAMPLE_SPAN - 1]).shape == (0, audio.EXAMPLE_SPAN)
