@@ -1,22 +1,45 @@
-"""How well a map separates the environments: the figures in each map's title. No Tk here."""
+"""How well a map separates the environments: the figures in each map's title. No Tk here.
 
-from typing import Optional
+The figures are ``envsound.core.separation``'s, computed on the map's reference points, with
+their true environments as labels: kNN class agreement (beside its chance level), silhouette
+and HDBSCAN's cluster count, in the model's embedding space (penultimate vectors) and on the
+2-D map. For a model's own map these are the points and labels its Trainer measured for
+``separation.json``, so the window shows the figures of the results report.
+"""
 
-from envsound.gui import projection as proj
+from typing import Dict, Optional
+
+from envsound.core import separation
+
+SPACES = (('embedding', 'embedding space'), ('map', '2-D map'))
+MEASURING = 'separation: measuring…'
 
 
-def of_map(fitted) -> Optional[object]:
-  """The separation figures of a map's reference points, or None without two classes."""
-  if len(set(fitted.environments)) < 2:
+def measurable(fitted) -> bool:
+  """Whether the map's reference points carry two classes or more to measure."""
+  return len(set(fitted.environments)) >= 2
+
+
+def of_map(fitted) -> Optional[Dict[str, separation.Separation]]:
+  """``{'embedding': .., 'map': ..}`` figures of a map's reference points, or None without
+  two classes."""
+  if not measurable(fitted):
     return None
-  return proj.separation(fitted.xy, fitted.environments)
+  return separation.compare(fitted.embedding, fitted.xy, fitted.environments)
+
+
+def lines(figures: Dict[str, separation.Separation]) -> list:
+  """One title line per space: ``embedding space: kNN agreement … · … clusters``."""
+  return [f'{name}: {figures[space]}' for space, name in SPACES if space in figures]
 
 
 def title(fitted, version: Optional[int] = None) -> str:
   """A map's title: model, version that answered, where the map comes from, figures."""
   answered = version if version is not None else fitted.version
   head = f'{fitted.model}' + (f' (version {answered})' if answered is not None else '')
-  lines = [f'{head} · {fitted.source}']
+  out = [f'{head} · {fitted.source}' + (f' ({len(fitted)} reference clips)' if len(fitted) else '')]
   if fitted.separation is not None:
-    lines.append(str(fitted.separation))
-  return '\n'.join(lines)
+    out += lines(fitted.separation)
+  elif measurable(fitted):
+    out.append(MEASURING)
+  return '\n'.join(out)

@@ -118,6 +118,12 @@ class MapView(ttk.Frame):
     self.selectors.rebuild()
     self.canvas.draw_idle()
 
+  def set_titles(self, titles: Sequence[str]) -> None:
+    """Replaces the titles of the drawn panels."""
+    for ax, text in zip(self.axes[:len(self._new)], titles):
+      ax.set_title(text, fontsize=9)
+    self.canvas.draw_idle()
+
   def mark(self, selected: Sequence[int] = (), picked: Optional[tuple] = None,
            near: Sequence[nn.Point] = ()) -> None:
     """Rings the selected clips in every panel; on ``picked = (panel, Point)`` also rings
