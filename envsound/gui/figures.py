@@ -7,12 +7,13 @@ and HDBSCAN's cluster count, in the model's embedding space (penultimate vectors
 ``separation.json``, so the window shows the figures of the results report.
 """
 
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from envsound.core import separation
 
 SPACES = (('embedding', 'embedding space'), ('map', '2-D map'))
 MEASURING = 'separation: measuring…'
+HEADER = 'kNN agreement (chance) · silhouette · clusters'
 
 
 def measurable(fitted) -> bool:
@@ -28,16 +29,28 @@ def of_map(fitted) -> Optional[Dict[str, separation.Separation]]:
   return separation.compare(fitted.embedding, fitted.xy, fitted.environments)
 
 
-def lines(figures: Dict[str, separation.Separation]) -> list:
-  """One title line per space: ``embedding space: kNN agreement … · … clusters``."""
-  return [f'{name}: {figures[space]}' for space, name in SPACES if space in figures]
+def _fmt(value: Optional[float]) -> str:
+  return 'n/a' if value is None else f'{value:.2f}'
+
+
+def lines(figures: Dict[str, separation.Separation]) -> List[str]:
+  """A header line, then one short line per space: ``2-D map  0.90 (0.25) · 0.45 · 5``
+  (short enough for the compare view's two maps side by side)."""
+  out = [HEADER]
+  for space, name in SPACES:
+    if space in figures:
+      f = figures[space]
+      out.append(f'{name}  {_fmt(f.knn_agreement)} ({_fmt(f.chance)}) · '
+                 f'{_fmt(f.silhouette)} · {f.clusters}')
+  return out
 
 
 def title(fitted, version: Optional[int] = None) -> str:
-  """A map's title: model, version that answered, where the map comes from, figures."""
+  """A map's title: model and the version that answered; where the map comes from and its
+  reference clips; the figures (or that they are being measured)."""
   answered = version if version is not None else fitted.version
-  head = f'{fitted.model}' + (f' (version {answered})' if answered is not None else '')
-  out = [f'{head} · {fitted.source}' + (f' ({len(fitted)} reference clips)' if len(fitted) else '')]
+  out = [f'{fitted.model}' + (f' (version {answered})' if answered is not None else ''),
+         fitted.source + (f' · {len(fitted)} reference clips' if len(fitted) else '')]
   if fitted.separation is not None:
     out += lines(fitted.separation)
   elif measurable(fitted):

@@ -55,6 +55,7 @@ class MapView(ttk.Frame):
     self._on_pick = on_pick
     self.figure = Figure(figsize=(6, 5), dpi=100, layout='constrained')
     self.axes = [self.figure.add_subplot(1, panels, i + 1) for i in range(panels)]
+    self._title_size = 9 if panels == 1 else 8  # two titles side by side must not overlap
     self.canvas = FigureCanvasTkAgg(self.figure, master=self)
     self.toolbar = NavigationToolbar2Tk(self.canvas, self, pack_toolbar=False)
     self.toolbar.update()
@@ -93,7 +94,7 @@ class MapView(ttk.Frame):
     texts = {}
     for ax, panel in zip(self.axes, panels):
       ax.clear()
-      ax.set_title(panel.title, fontsize=9)
+      ax.set_title(panel.title, fontsize=self._title_size)
       ax.set_xticks([])
       ax.set_yticks([])
       ref = ax.scatter(panel.reference_points[:, 0], panel.reference_points[:, 1], s=9,
@@ -121,7 +122,7 @@ class MapView(ttk.Frame):
   def set_titles(self, titles: Sequence[str]) -> None:
     """Replaces the titles of the drawn panels."""
     for ax, text in zip(self.axes[:len(self._new)], titles):
-      ax.set_title(text, fontsize=9)
+      ax.set_title(text, fontsize=self._title_size)
     self.canvas.draw_idle()
 
   def mark(self, selected: Sequence[int] = (), picked: Optional[tuple] = None,

@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from envsound.gui import loader, settings
+from envsound.gui import figures, loader, settings
 from envsound.gui.table import PENDING
 from tests.gui.conftest import screenshot
 from tests.gui.xinput import pump, settle
@@ -67,9 +67,8 @@ def test_connect_load_predict_compare_export(make_app, server, clip_data, artifa
   for ax, name, (_, fitted, _) in zip(app.compare_view.axes, ('tiny_a', 'tiny_b'),
                                       app.ws.outcome):
     title = ax.get_title().split('\n')
-    assert title[0] == f'{name} (version 1) · fitted here with UMAP (120 reference clips)'
-    assert title[1:] == [f'embedding space: {fitted.separation["embedding"]}',
-                         f'2-D map: {fitted.separation["map"]}']
+    assert title[:2] == [f'{name} (version 1)', 'fitted here with UMAP · 120 reference clips']
+    assert title[2:] == figures.lines(fitted.separation) and len(title) == 5
   assert app.map_view.axes[0].get_title() == app.compare_view.axes[0].get_title()
 
   app.table.sort_by('confidence')

@@ -73,7 +73,7 @@ def check(app, target: str, model: str, clips: Sequence, separation: Optional[di
   if not figures.measurable(fitted):
     return
   title = app.map_view.axes[0].get_title().split('\n')
-  assert title[1:] == figures.lines(fitted.separation)
+  assert title[2:] == figures.lines(fitted.separation)
   if separation is None:
     return
   for space, _ in figures.SPACES:
