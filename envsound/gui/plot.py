@@ -70,26 +70,36 @@ class MapView(ttk.Frame):
     self._reference: List = []  # reference scatters per panel
     self._marks: List = []  # selection rings and neighbour marks
     self._cursor = None
+    self._empty: Optional[str] = None  # the text shown while empty; None once drawn
     self.clear(empty_text)
 
   def clear(self, text: str = '') -> None:
-    """Empties every map, showing ``text`` in the middle."""
-    self._drop_cursor()
-    self._new, self._reference, self._marks = [], [], []
+    """Empties every map, showing ``text`` in the middle (nothing to do if it already does)."""
+    if self._empty == text:
+      return
+    self._reset()
+    self._empty = text
     for ax in self.axes:
       ax.clear()
       ax.set_xticks([])
       ax.set_yticks([])
       ax.text(0.5, 0.5, text, ha='center', va='center', transform=ax.transAxes,
               color='grey', wrap=True)
-    for legend in list(self.figure.legends):
-      legend.remove()
     self.selectors.rebuild()
     self.canvas.draw_idle()
 
+  def _reset(self) -> None:
+    self._drop_cursor()
+    self._new, self._reference, self._marks = [], [], []
+    for legend in list(self.figure.legends):
+      legend.remove()
+
   def show(self, panels: Sequence[Panel]) -> None:
     """Draws each panel's reference and new points, a shared legend and tooltips."""
-    self.clear()
+    self._reset()
+    self._empty = None
+    for ax in self.axes[len(panels):]:
+      ax.clear()
     colours = class_colours([l for p in panels for l in (*p.reference_labels, *p.new_labels)])
     texts = {}
     for ax, panel in zip(self.axes, panels):
