@@ -17,6 +17,18 @@ from tests.gui.xinput import pump
 TIMEOUT_S = 180
 
 
+def prepare(monkeypatch, folder, clips) -> list:
+  """Saves ``clips`` as ``.npy`` files in ``folder`` and keeps the window's settings there
+  (not in the user's); returns the paths."""
+  monkeypatch.setenv('XDG_CONFIG_HOME', str(folder / 'config'))
+  monkeypatch.delenv('ENVSOUND_REFERENCE', raising=False)
+  paths = []
+  for i, clip in enumerate(clips):
+    paths.append(folder / f'clip{i}.npy')
+    np.save(paths[-1], clip)
+  return paths
+
+
 @contextlib.contextmanager
 def window(target: str, model: str) -> Iterator[object]:
   """The real window connected to ``target`` with ``model`` selected (closed afterwards)."""
