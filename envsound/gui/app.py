@@ -198,6 +198,13 @@ class App(jobs.Jobs, AudioFiles, Listen, Dialogs, Window):
       self.compare_view.clear('Pick a model under "Compare with", then Predict.')
     self._mark()
 
+  def retitle(self) -> None:
+    """Renews the maps' titles (figures measured after drawing), keeping marks and zoom."""
+    titles = [p.title for p in self.ws.panels()]
+    self.map_view.set_titles(titles[:1])
+    if len(titles) > 1:
+      self.compare_view.set_titles(titles)
+
   def _empty_text(self) -> str:
     if self.session is None:
       return 'Connect to a server to see the selected model\'s map.'

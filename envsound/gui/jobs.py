@@ -9,7 +9,7 @@ import time
 from typing import Callable, Optional
 
 from envsound.core.errors import EnvsoundError
-from envsound.gui import results as res, session as sess
+from envsound.gui import figures, results as res, session as sess
 from envsound.gui.worker import Cancelled, Job, Worker
 from envsound.gui.window import NO_COMPARE
 from envsound.serving.client_errors import ServerUnavailableError
@@ -30,7 +30,7 @@ class Jobs:
     self.job: Optional[Job] = None
     self.prepare_job: Optional[Job] = None
     self.busy = False
-    self._generation = {'connect': 0, 'prepare': 0, 'predict': 0}
+    self._generation = {'connect': 0, 'prepare': 0, 'predict': 0, 'measure': 0}
 
   def _submit(self, kind: str, work, on_done, on_error, on_progress=None) -> Job:
     self._generation[kind] += 1
@@ -131,6 +131,7 @@ class Jobs:
     self.timings['map_drawn'] = time.perf_counter()
     if fitted is not None:
       self.status_var.set(f'{choice}: map of {len(fitted)} reference clips ready.')
+    self.measure_maps()
 
   # Predict.
   def predict(self) -> None:
@@ -201,6 +202,23 @@ class Jobs:
     self.timings['total'] = time.perf_counter() - started
     self.set_busy(False, f'Predicted {len(first)} clip(s) with {first.model} '
                          f'(version {first.model_version}) in {self.timings["total"]:.2f} s.')
+    self.measure_maps()
+
+  def measure_maps(self) -> None:
+    """Computes the separation figures of the maps on show that lack them (in the
+    background, after the maps are drawn), then puts them in the maps' titles."""
+    todo = [m for m in self.ws.maps if m.separation is None and figures.measurable(m)]
+    if not todo:
+      return
+
+    def measured(found) -> None:
+      for fitted, figs in zip(todo, found):
+        fitted.separation = figs
+      self.retitle()
+      self.timings['measured'] = time.perf_counter()
+
+    self._submit('measure', lambda _job, _progress: [figures.of_map(m) for m in todo],
+                 measured, lambda e: log.warning('separation figures failed: %s', e))
 
   def job_failed(self, what: str, error: BaseException,
                  retry: Optional[Callable[[], None]]) -> None:

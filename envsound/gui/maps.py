@@ -38,7 +38,7 @@ class Map:
   embedding: np.ndarray  # float32 [r, d]: penultimate vectors
   predicted: Optional[List[str]] = None  # the model's class per reference point, if known
   projection: Optional[proj.Projection] = None  # FITTED maps only
-  separation: Optional[object] = None  # filled in by separation_of
+  separation: Optional[dict] = None  # figures.of_map's, filled in after the map is drawn
 
   def __len__(self) -> int:
     return len(self.xy)

@@ -55,6 +55,7 @@ class MapView(ttk.Frame):
     self._on_pick = on_pick
     self.figure = Figure(figsize=(6, 5), dpi=100, layout='constrained')
     self.axes = [self.figure.add_subplot(1, panels, i + 1) for i in range(panels)]
+    self._title_size = 9 if panels == 1 else 8  # two titles side by side must not overlap
     self.canvas = FigureCanvasTkAgg(self.figure, master=self)
     self.toolbar = NavigationToolbar2Tk(self.canvas, self, pack_toolbar=False)
     self.toolbar.update()
@@ -69,31 +70,41 @@ class MapView(ttk.Frame):
     self._reference: List = []  # reference scatters per panel
     self._marks: List = []  # selection rings and neighbour marks
     self._cursor = None
+    self._empty: Optional[str] = None  # the text shown while empty; None once drawn
     self.clear(empty_text)
 
   def clear(self, text: str = '') -> None:
-    """Empties every map, showing ``text`` in the middle."""
-    self._drop_cursor()
-    self._new, self._reference, self._marks = [], [], []
+    """Empties every map, showing ``text`` in the middle (nothing to do if it already does)."""
+    if self._empty == text:
+      return
+    self._reset()
+    self._empty = text
     for ax in self.axes:
       ax.clear()
       ax.set_xticks([])
       ax.set_yticks([])
       ax.text(0.5, 0.5, text, ha='center', va='center', transform=ax.transAxes,
               color='grey', wrap=True)
-    for legend in list(self.figure.legends):
-      legend.remove()
     self.selectors.rebuild()
     self.canvas.draw_idle()
 
+  def _reset(self) -> None:
+    self._drop_cursor()
+    self._new, self._reference, self._marks = [], [], []
+    for legend in list(self.figure.legends):
+      legend.remove()
+
   def show(self, panels: Sequence[Panel]) -> None:
     """Draws each panel's reference and new points, a shared legend and tooltips."""
-    self.clear()
+    self._reset()
+    self._empty = None
+    for ax in self.axes[len(panels):]:
+      ax.clear()
     colours = class_colours([l for p in panels for l in (*p.reference_labels, *p.new_labels)])
     texts = {}
     for ax, panel in zip(self.axes, panels):
       ax.clear()
-      ax.set_title(panel.title, fontsize=9)
+      ax.set_title(panel.title, fontsize=self._title_size)
       ax.set_xticks([])
       ax.set_yticks([])
       ref = ax.scatter(panel.reference_points[:, 0], panel.reference_points[:, 1], s=9,
@@ -116,6 +127,12 @@ class MapView(ttk.Frame):
     self._cursor.connect(
         'add', lambda sel: sel.annotation.set_text(texts[sel.artist][sel.index]))
     self.selectors.rebuild()
+    self.canvas.draw_idle()
+
+  def set_titles(self, titles: Sequence[str]) -> None:
+    """Replaces the titles of the drawn panels."""
+    for ax, text in zip(self.axes[:len(self._new)], titles):
+      ax.set_title(text, fontsize=self._title_size)
     self.canvas.draw_idle()
 
   def mark(self, selected: Sequence[int] = (), picked: Optional[tuple] = None,

@@ -1,12 +1,10 @@
-"""2-D UMAP maps of model embeddings and how well they separate classes. No Tk here.
+"""2-D UMAP maps of model embeddings, fitted in the client. No Tk here.
 
 The map is fitted once on the reference clips' embeddings (the model's penultimate layer)
 and new clips are placed with ``UMAP.transform``, so the reference layout stays put while a
 user adds clips, and pressing Predict costs one transform, not a refit.
 
-Two numbers describe a map: the silhouette of the reference points grouped by their
-environment (-1..1, higher means the learned classes sit apart) and the number of dense
-clusters HDBSCAN finds in the 2-D points (the research project's "4 clusters versus 2").
+How well a map separates the classes: ``figures.py``.
 """
 
 import dataclasses
@@ -37,17 +35,6 @@ class Projection:
     with warnings.catch_warnings():
       warnings.simplefilter('ignore')
       return np.asarray(self.reducer.transform(embeddings), np.float32)
-
-
-@dataclasses.dataclass(frozen=True)
-class Separation:
-  """How separated a map is: silhouette by class (None if undefined) and cluster count."""
-  silhouette: Optional[float]
-  clusters: int
-
-  def __str__(self) -> str:
-    sil = 'n/a' if self.silhouette is None else f'{self.silhouette:.2f}'
-    return f'silhouette {sil} · {self.clusters} clusters'
 
 
 def _fallback_points(embeddings: np.ndarray) -> np.ndarray:
@@ -95,30 +82,6 @@ def fit(embeddings: np.ndarray, labels: Sequence[str], seed: Optional[int] = Non
     warnings.simplefilter('ignore')
     points = reducer.fit_transform(embeddings)
   return Projection(reducer, np.asarray(points, np.float32), labels)
-
-
-def separation(points: np.ndarray, labels: Sequence[str]) -> Separation:
-  """Scores a map: silhouette of ``points`` grouped by ``labels`` and HDBSCAN's cluster count.
-
-  The silhouette needs at least two classes and more points than classes; otherwise it is
-  None. HDBSCAN's ``min_cluster_size`` grows with the number of points (1 in 20, at least
-  5), so a cluster is a real group, not a few stray clips; one blob counts as 1 cluster.
-  """
-  from sklearn.cluster import HDBSCAN  # pylint: disable=import-outside-toplevel
-  from sklearn.metrics import silhouette_score  # pylint: disable=import-outside-toplevel
-  points = np.asarray(points, np.float64)
-  labels = np.asarray([str(l) for l in labels])
-  n = len(points)
-  classes = len(set(labels.tolist()))
-  sil = None
-  if 2 <= classes < n:
-    sil = float(silhouette_score(points, labels))
-  clusters = 0
-  if n >= 5:
-    found = HDBSCAN(min_cluster_size=max(5, n // 20),
-                    allow_single_cluster=True).fit(points).labels_
-    clusters = len(set(found.tolist()) - {-1})
-  return Separation(sil, clusters)
 
 
 def warm_up() -> None:

@@ -7,7 +7,7 @@ Everything here may block (network, UMAP) and runs in the window's background th
 import threading
 from typing import Dict, Optional, Tuple
 
-from envsound.gui import figures, maps
+from envsound.gui import maps
 from envsound.gui.reference import ReferenceSet
 from envsound.gui.results import ModelChoice, Progress, Results, predict
 
@@ -61,7 +61,7 @@ class Session:
         except maps.NoModelMap as e:
           self._no_model_map[model] = str(e)
       if reference is None:
-        return None if new is None else _scored(maps.fit_on_clips(new))
+        return None if new is None else maps.fit_on_clips(new)
     return self._cached((model, reference.key), new,
                         lambda: maps.fit_live(self.client, model, reference, job, progress))
 
@@ -73,11 +73,7 @@ class Session:
       if cached is not None and (new is None or cached.version is None
                                  or cached.version == new.model_version):
         return cached
-      result = _scored(make())
+      result = make()
       self._maps[key] = result
       return result
 
-
-def _scored(fitted: maps.Map) -> maps.Map:
-  fitted.separation = figures.of_map(fitted)
-  return fitted

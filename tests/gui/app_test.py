@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from envsound.gui import loader, settings
+from envsound.gui import figures, loader, settings
 from envsound.gui.table import PENDING
 from tests.gui.conftest import screenshot
 from tests.gui.xinput import pump, settle
@@ -62,9 +62,14 @@ def test_connect_load_predict_compare_export(make_app, server, clip_data, artifa
     assert row['top3'].startswith(f'{first.top_class[i]} {first.top_score[i]:.2f}, ')
   assert app.map_view.counts() == [(120, len(new))]
   assert app.compare_view.counts() == [(120, len(new))] * 2
-  for ax, name in zip(app.compare_view.axes, ('tiny_a', 'tiny_b')):
-    title = ax.get_title()
-    assert title.startswith(f'{name} (version 1) · fitted here with UMAP\n'), title
+  # Each map's separation figures are measured after drawing, then fill its title.
+  pump(app, lambda: all(m.separation for m in app.ws.maps))
+  for ax, name, (_, fitted, _) in zip(app.compare_view.axes, ('tiny_a', 'tiny_b'),
+                                      app.ws.outcome):
+    title = ax.get_title().split('\n')
+    assert title[:2] == [f'{name} (version 1)', 'fitted here with UMAP · 120 reference clips']
+    assert title[2:] == figures.lines(fitted.separation) and len(title) == 5
+  assert app.map_view.axes[0].get_title() == app.compare_view.axes[0].get_title()
 
   app.table.sort_by('confidence')
   shown = [float(r['confidence']) for r in app.table.rows()]

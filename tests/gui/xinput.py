@@ -4,9 +4,12 @@ Events go through the X server to Tk exactly as a user's would. Each helper retu
 xdotool has sent its events; the test then pumps Tk's loop until the effect shows.
 """
 
+import re
 import shutil
 import subprocess
+import contextlib
 import time
+import tkinter as tk
 from typing import Iterable, Tuple
 
 import pytest
@@ -54,13 +57,19 @@ def click(widget) -> None:
   click_at(*centre(widget))
 
 
-def drag(points: Iterable[Tuple[int, int]]) -> None:
-  """Presses button 1 at the first point, moves through the others, releases at the last."""
+def drag(app, points: Iterable[Tuple[int, int]]) -> None:
+  """Presses button 1 at the first point, moves through the others, releases at the last.
+
+  Tk collapses motion events that queue up unhandled into the last one, so Tk's loop runs
+  after each move: otherwise a lasso would see only its first and last points.
+  """
   points = [(int(x), int(y)) for x, y in points]
-  args = ['mousemove', '--sync', *map(str, points[0]), 'mousedown', '1']
+  xdotool('mousemove', '--sync', *map(str, points[0]), 'mousedown', '1')
+  settle(app, 2)
   for x, y in points[1:]:
-    args += ['mousemove', '--sync', str(x), str(y)]
-  xdotool(*args, 'mouseup', '1')
+    xdotool('mousemove', '--sync', str(x), str(y))
+    settle(app, 2)
+  xdotool('mouseup', '1')
 
 
 def key(*keys: str) -> None:
@@ -71,13 +80,39 @@ def type_text(text: str) -> None:
   xdotool('type', '--delay', '15', text)
 
 
+def title_pattern(title: str) -> str:
+  """``title`` as a POSIX regular expression matching exactly it (``xdotool search --name``
+  takes a regular expression: unescaped, the parentheses of "Export (CSV)" are a group and
+  the pattern never matches the title)."""
+  return '^' + re.sub(r'([][(){}.*+?^$|\\])', r'\\\1', title) + '$'
+
+
 def answer_dialog(title: str, text: str) -> subprocess.Popen:
-  """In the background: waits for a window titled ``title``, types ``text`` and Return.
+  """In the background: waits for a window titled ``title``, focuses it, replaces its
+  selected entry text with ``text`` and presses Return.
 
   A Tk file dialog runs its own event loop inside the callback that opened it, so the
-  answer has to come from another process while the test pumps Tk.
+  answer has to come from another process while the test pumps Tk. There is no window
+  manager under Xvfb, so the dialog gets the keyboard with ``windowfocus`` (not
+  ``windowactivate``, which needs one).
   """
-  script = (f'xdotool search --sync --onlyvisible --name "{title}" windowfocus --sync '
-            f'&& xdotool key --clearmodifiers ctrl+slash BackSpace && xdotool type --delay 15 "{text}" '
-            f'&& xdotool key Return')
-  return subprocess.Popen(['timeout', str(TIMEOUT_S), 'sh', '-c', script])
+  script = ('xdotool search --sync --onlyvisible --limit 1 --name "$1" windowfocus --sync '
+            '&& xdotool key --clearmodifiers ctrl+slash BackSpace '
+            '&& xdotool type --delay 15 "$2" && xdotool key --clearmodifiers Return')
+  return subprocess.Popen(['timeout', str(TIMEOUT_S), 'sh', '-c', script, 'answer',
+                           title_pattern(title), text])
+
+
+@contextlib.contextmanager
+def dialog_deadline(app, timeout_s: float = TIMEOUT_S):
+  """Closes any dialog still open after ``timeout_s``, so a test that pumps Tk while a
+  modal dialog runs its own event loop cannot hang when the answer never comes."""
+  def close_dialogs():
+    for child in app.root.winfo_children():
+      if isinstance(child, tk.Toplevel) or child.winfo_class() == 'Toplevel':
+        child.destroy()
+  after = app.root.after(int(timeout_s * 1000), close_dialogs)
+  try:
+    yield
+  finally:
+    app.root.after_cancel(after)

@@ -104,11 +104,78 @@ def test_typing_in_the_filter_shows_matching_rows(predicted):
   assert [r['file'] for r in app.table.rows()] == [p.name for p in new if 'clip1' in p.name]
 
 
-def _drag_on_canvas(canvas, points):
-  """A left-button drag through matplotlib's own event path (display pixels, y up)."""
-  from matplotlib.backend_bases import MouseButton, MouseEvent  # pylint: disable=import-outside-toplevel
-  (x, y), rest = points[0], points[1:]
-  MouseEvent('button_press_event', canvas, x, y, button=MouseButton.LEFT)._process()
-  for x, y in rest:
-    MouseEvent('motion_notify_event', canvas, x, y, button=MouseButton.LEFT)._process()
-  MouseEvent('button_release_event', canvas, x, y, button=MouseButton.LEFT)._process()
+def _to_screen(view, display_xy):
+  """Screen pixels of matplotlib display coordinates (y up) on ``view``'s canvas."""
+  widget = view.canvas.get_tk_widget()
+  x, y = display_xy
+  return (widget.winfo_rootx() + int(round(x)),
+          widget.winfo_rooty() + int(round(widget.winfo_height() - y)))
+
+
+def test_a_box_and_a_lasso_dragged_on_the_map_select_rows(predicted, tmp_path):
+  app, new, _, _, _ = predicted
+  view = app.map_view
+  ax = view.axes[0]
+  stars = ax.transData.transform(view._new[0].get_offsets())  # pylint: disable=protected-access
+  box = ax.bbox
+  lo, hi = (box.x0 + 4, box.y0 + 4), (box.x1 - 4, box.y1 - 4)
+  # A box 120 px square around the first star, kept inside the axes (where a drag counts).
+  (x0, y0), (x1, y1) = np.clip(stars[0] - 60, lo, hi), np.clip(stars[0] + 60, lo, hi)
+  inside = [i for i, (x, y) in enumerate(stars) if x0 < x < x1 and y0 < y < y1]
+  assert 0 < len(inside) < len(new)
+  xinput.click(app.tool_buttons['box'])
+  pump(app, lambda: view.selectors.tool == 'box', 20)
+  corners = [(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2), (x1, y1)]
+  xinput.drag(app, [_to_screen(view, p) for p in corners])
+  pump(app, lambda: app.table.selected(), 20)
+  assert app.table.selected() == inside == app.ws.selection
+
+  # A lasso: an octagon around the last star.
+  shape = [np.clip(stars[-1] + 70 * np.array([np.cos(a), np.sin(a)]), lo, hi)
+           for a in np.linspace(0, 2 * np.pi, 17)]
+  inside = [int(i) for i in np.flatnonzero(ShapePath(shape).contains_points(stars))]
+  assert 0 < len(inside) < len(new)
+  xinput.click(app.tool_buttons['lasso'])
+  pump(app, lambda: view.selectors.tool == 'lasso', 20)
+  xinput.drag(app, [_to_screen(view, p) for p in shape])
+  pump(app, lambda: app.table.selected() == inside, 20)
+  assert app.ws.selection == inside
+
+  # Ctrl+Shift+E exports the selection through the real file dialog.
+  out = tmp_path / 'selection.csv'
+  answer = xinput.answer_dialog('Export predictions (CSV)', str(out))
+  with xinput.dialog_deadline(app):
+    xinput.key('ctrl+shift+e')  # the keyboard focus is on the Lasso button, in the window
+    pump(app, lambda: out.exists() or answer.poll() is not None, xinput.TIMEOUT_S)
+  assert answer.wait(timeout=xinput.TIMEOUT_S) == 0
+  with open(out, newline='') as f:
+    assert [r['file'] for r in csv.DictReader(f)] == [new[i].name for i in inside]
+
+
+def test_f5_predicts_again(predicted):
+  app, _, expected, _, _ = predicted
+  app.table.clear_results()
+  assert {r['environment'] for r in app.table.rows()} == {PENDING}
+  xinput.click_at(*xinput.centre(app.table))
+  xinput.key('F5')
+  pump(app, lambda: not app.busy and app.table.rows()[0]['environment'] != PENDING, 120)
+  assert [r['environment'] for r in app.table.rows()] == expected.top_class
+
+
+def test_ctrl_e_saves_the_table_through_the_real_file_dialog(predicted, tmp_path):
+  app, new, _, _, _ = predicted
+  out = tmp_path / 'chosen' / 'predictions.csv'
+  out.parent.mkdir()
+  answer = xinput.answer_dialog('Export predictions (CSV)', str(out))
+  xinput.click_at(*xinput.centre(app.table))  # keyboard focus into the window
+  with xinput.dialog_deadline(app):
+    xinput.key('ctrl+e')
+    pump(app, lambda: out.exists() or answer.poll() is not None, xinput.TIMEOUT_S)
+  assert answer.wait(timeout=xinput.TIMEOUT_S) == 0
+  with open(out, newline='') as f:
+    rows = list(csv.DictReader(f))
+  table = app.table.rows()
+  assert len(table) == len(new)
+  assert [(r['file'], r['environment'], f'{float(r["confidence"]):.3f}') for r in rows] == [
+      (r['file'], r['environment'], r['confidence']) for r in table]
+  assert str(out) in app.status_var.get()

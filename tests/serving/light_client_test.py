@@ -12,7 +12,7 @@ import pytest
 
 from envsound.core import features
 from tests.support import tiny_model
-from tests.support.display import XvfbMissing, xvfb
+from tests.support.display import for_tests
 
 pytestmark = pytest.mark.integration
 
@@ -115,13 +115,8 @@ def test_the_client_library_and_predict_never_import_tensorflow(server, clip_pat
 
 @pytest.fixture(scope='module')
 def display():
-  try:
-    with xvfb() as name:
-      yield name
-  except XvfbMissing as e:
-    if os.environ.get('CI') == 'true':
-      pytest.fail(f'{e}: the GUI check must run in CI')
-    pytest.skip(str(e))
+  with for_tests() as name:
+    yield name
 
 
 def test_the_desktop_client_never_imports_tensorflow(server, clip_paths, display, tmp_path):

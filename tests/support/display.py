@@ -68,3 +68,19 @@ def xvfb(screen: str = '1400x900x24', timeout_s: float = 20.0,
     except subprocess.TimeoutExpired:
       process.kill()
       process.wait()
+
+
+@contextlib.contextmanager
+def for_tests() -> Iterator[str]:
+  """:func:`xvfb` for a test: a missing Xvfb skips it, except in CI (``CI=true``), where it
+  fails, so a broken CI image cannot pass by skipping."""
+  import pytest  # pylint: disable=import-outside-toplevel
+  try:
+    with xvfb() as name:
+      yield name
+  except XvfbMissing as e:
+    if os.environ.get('CI') == 'true':
+      pytest.fail(f'{e}: the GUI tests must run in CI')
+    pytest.skip(str(e))
+  except RuntimeError as e:
+    pytest.fail(str(e))
