@@ -113,7 +113,7 @@ class MapView(ttk.Frame):
       new = ax.scatter(panel.new_points[:, 0], panel.new_points[:, 1], s=110, marker='*',
                        c=[colours[l] for l in panel.new_labels] or None, edgecolors='black',
                        linewidths=0.8, zorder=3, picker=True, pickradius=6)
-      ax.set_autoscale_on(False)  # marks added later must not move the points
+      _frame(ax, panel.reference_points, panel.new_points)
       texts[ref], texts[new] = list(panel.reference_text), list(panel.new_text)
       self._reference.append(ref)
       self._new.append(new)
@@ -209,3 +209,17 @@ class MapView(ttk.Frame):
       return False
     xy = new.axes.transData.transform(new.get_offsets())
     return bool(np.min(np.linalg.norm(xy - mouse, axis=1)) <= new.get_pickradius())
+
+
+def _frame(ax, *point_sets: np.ndarray, margin: float = 0.05) -> None:
+  """Fixes the view on every given point (new clips off the reference map included), so
+  marks added later do not move it."""
+  points = np.concatenate([p.reshape(-1, 2) for p in point_sets])
+  points = points[np.isfinite(points).all(axis=1)]
+  if len(points):
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = np.maximum((high - low) * margin, 1e-3)
+    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+  ax.set_autoscale_on(False)
+
