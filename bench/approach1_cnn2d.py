@@ -37,6 +37,7 @@ VARIANTS = {
     'weight_decay': {**SEED, 'weight_decay': 0.01},
     'cosine': {**SEED, 'lr_schedule': 'cosine', 'warmup_epochs': 1},
     'early_stop': {**SEED, 'early_stopping': 3, 'epochs': 20},
+    'cosine_20': {**SEED, 'lr_schedule': 'cosine', 'warmup_epochs': 1, 'epochs': 20},
     'defaults': {},  # the module's current defaults
 }
 
