@@ -28,21 +28,24 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 import numpy as np
 
 MODULES = {'cnn1d': 'envsound.components.trainer_cnn1d',
-           'attention': 'envsound.components.trainer_attention'}
+           'attention': 'envsound.components.trainer_attention',
+           'cnn2d': 'envsound.components.trainer_cnn2d'}
 TRANSFORM = 'Transform_150k'
 
 
-def transform_output(root: Path):
-  graph = sorted(glob.glob(str(root / TRANSFORM / 'transform_graph' / '*')))
-  examples = sorted(glob.glob(str(root / TRANSFORM / 'transformed_examples' / '*')))
+def transform_output(root: Path, transform: str = TRANSFORM):
+  graph = sorted(glob.glob(str(root / transform / 'transform_graph' / '*')))
+  examples = sorted(glob.glob(str(root / transform / 'transformed_examples' / '*')))
   if not graph or not examples:
-    sys.exit(f'no {TRANSFORM} output under {root}')
+    sys.exit(f'no {transform} output under {root}')
   return graph[-1], os.path.join(examples[-1], 'Split-train', '*'), os.path.join(
       examples[-1], 'Split-eval', '*')
 
 
-def train_and_score(name, graph, train, evaluation, seed, epochs, out):
-  """Trains with the module's run_fn; returns (per-clip correctness, seconds)."""
+def train_and_score(name, graph, train, evaluation, seed, epochs, out, overrides=None,
+                    tag=''):
+  """Trains with the module's run_fn (custom_config ``overrides`` laid over its defaults);
+  returns (per-clip correctness, seconds)."""
   # pylint: disable=import-outside-toplevel
   import importlib
   import tensorflow_transform as tft
@@ -54,11 +57,13 @@ def train_and_score(name, graph, train, evaluation, seed, epochs, out):
             'seed': seed}
   if epochs:
     config['epochs'] = epochs
-  serving = os.path.join(out, f'{name}-{seed}', 'serving')
+  config.update(overrides or {})
+  run = f'{name}{tag}-{seed}'
+  serving = os.path.join(out, run, 'serving')
   fn_args = types.SimpleNamespace(
       train_files=[train], eval_files=[evaluation], transform_output=graph,
       transform_graph_path=graph, serving_model_dir=serving,
-      model_run_dir=os.path.join(out, f'{name}-{seed}', 'run'), custom_config=config,
+      model_run_dir=os.path.join(out, run, 'run'), custom_config=config,
       hyperparameters=None)
   tf_keras.backend.clear_session()
   start = time.perf_counter()
@@ -68,6 +73,21 @@ def train_and_score(name, graph, train, evaluation, seed, epochs, out):
   model = tf_keras.models.load_model(serving, compile=False)
   probs = model.predict(x, batch_size=1024, verbose=0)
   return (probs.argmax(1) == y).astype(np.float64), seconds
+
+
+def measure(names, seeds, train_one):
+  """Runs ``train_one(name, seed, out_dir) -> (correctness, seconds)`` for every seed and
+  name, printing each; returns ``{(name, seed): per-clip correctness}``."""
+  correct = {}
+  with tempfile.TemporaryDirectory() as out:
+    for seed in seeds:
+      for name in names:
+        c, seconds = train_one(name, seed, out)
+        correct[name, seed] = c
+        se = np.sqrt(c.mean() * (1 - c.mean()) / len(c))
+        print(f'  {name:12s} seed {seed}: accuracy {c.mean():.4f} +- {se:.4f} '
+              f'({len(c)} validation clips), trained in {seconds:.0f} s', flush=True)
+  return correct
 
 
 def main() -> None:
@@ -82,15 +102,8 @@ def main() -> None:
   seeds = [int(s) for s in args.seeds.split(',')]
   print(f'{os.cpu_count()} cores; models {names}; seeds {seeds}; epochs '
         f'{args.epochs or "default"}', flush=True)
-  correct = {}
-  with tempfile.TemporaryDirectory() as out:
-    for seed in seeds:
-      for name in names:
-        c, seconds = train_and_score(name, graph, train, evaluation, seed, args.epochs, out)
-        correct[name, seed] = c
-        se = np.sqrt(c.mean() * (1 - c.mean()) / len(c))
-        print(f'  {name:10s} seed {seed}: accuracy {c.mean():.4f} +- {se:.4f} '
-              f'({len(c)} validation clips), trained in {seconds:.0f} s', flush=True)
+  correct = measure(names, seeds, lambda name, seed, out: train_and_score(
+      name, graph, train, evaluation, seed, args.epochs, out))
   if len(names) == 2:
     a, b = names[1], names[0]
     diffs = []

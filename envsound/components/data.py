@@ -17,6 +17,7 @@ from envsound.core import features
 MODEL_INPUTS = (features.AUDIO_EMBEDDING_XF, features.MASK_XF)
 _PARSE_BATCH = 512
 _SHUFFLE_BUFFER = 20_000
+HOLDOUT_BUCKETS = 5  # holdout_datasets keeps 1 in 5 training clips apart
 
 
 def list_files(file_pattern: Union[str, Iterable[str]]) -> List[str]:
@@ -110,3 +111,27 @@ def class_counts(labels: np.ndarray, num_classes: int) -> np.ndarray:
   """Examples per class (labels outside ``[0, num_classes)`` are ignored)."""
   labels = labels[(labels >= 0) & (labels < num_classes)]
   return np.bincount(labels, minlength=num_classes)
+
+
+def holdout_datasets(file_pattern, tft_output: tft.TFTransformOutput, batch_size: int,
+                     seed: int):
+  """Splits transformed training examples by a hash of their embedding: 1 in HOLDOUT_BUCKETS
+  clips (the same ones whatever the seed) score, the rest fit.
+
+  Returns:
+    ``(fit, score, fit_labels)``: shuffled fit batches, scoring batches (both
+    ``(features, label)`` as data.input_fn gives) and the fit part's int64 labels.
+  """
+  def part(held_out: bool):
+    def keep(example):
+      bucket = tf.strings.to_hash_bucket_fast(
+          tf.io.serialize_tensor(example[features.AUDIO_EMBEDDING_XF]), HOLDOUT_BUCKETS)
+      return tf.equal(bucket, 0) if held_out else tf.not_equal(bucket, 0)
+    return parsed_dataset(file_pattern, tft_output).filter(keep)
+
+  fit = part(False)
+  labels = np.array(list(fit.map(lambda e: e[features.LABEL_XF]).as_numpy_iterator()),
+                    np.int64)
+  fit = fit.shuffle(_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+  batches = lambda ds: ds.batch(batch_size).map(split_label).prefetch(tf.data.AUTOTUNE)
+  return batches(fit), batches(part(True)), labels

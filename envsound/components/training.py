@@ -20,7 +20,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 
-from envsound.components import data, epoch_progress, losses, model_map, projection, signatures
+from envsound.components import (data, early_stopping, epoch_progress, losses, model_map,
+                                 optimizers, projection, signatures)
 from envsound.core import warmup
 
 HISTORY_FILE = 'history.json'
@@ -41,6 +42,12 @@ class TrainerHparams:
     class_weighting: 'none', 'sqrt' or 'balanced' (losses.class_weights).
     focal_gamma: focal-loss gamma; 0 is cross-entropy.
     mixup_alpha: Beta(alpha, alpha) mixup of training batches; 0 turns it off.
+    weight_decay: AdamW's decoupled weight decay; 0 is plain Adam.
+    lr_schedule: 'constant' or 'cosine' (linear warm-up, then cosine decay to 0).
+    warmup_epochs: warm-up length of the cosine schedule.
+    early_stopping: 0 is off; else training stops after this many epochs without a
+      better accuracy on a held-out fifth of the training split (data.holdout_datasets,
+      which then fits on the other four fifths) and keeps the best epoch's weights.
     seed: random seed (weights, shuffling, augmentation, the map's UMAP and projection).
     map_reference: at most this many validation clips (a stratified sample) are the
       reference points of the exported map.
@@ -53,6 +60,10 @@ class TrainerHparams:
   class_weighting: str = 'sqrt'
   focal_gamma: float = 0.0
   mixup_alpha: float = 0.0
+  weight_decay: float = 0.0
+  lr_schedule: str = 'constant'
+  warmup_epochs: int = 0
+  early_stopping: int = 0
   seed: int = 0
   map_reference: int = projection.MAX_REFERENCE
 
@@ -74,6 +85,7 @@ class TrainerHparams:
                       sorted(names))
     hp = cls(**{k: v for k, v in config.items() if k in names})
     losses.class_weights([1], hp.class_weighting)  # validates the name
+    optimizers.check(hp.lr_schedule, hp.weight_decay, hp.warmup_epochs)
     if hp.map_reference < 1:
       raise ValueError(f'map_reference must be at least 1, got {hp.map_reference}')
     return hp
@@ -110,9 +122,10 @@ class ExamplesPerSecond(tf_keras.callbacks.Callback):
 
 
 def compile_model(model: tf_keras.Model, hp: TrainerHparams, class_counts: np.ndarray) -> None:
-  """Compiles with Adam, the (focal, class-weighted) cross-entropy and top-class accuracy."""
+  """Compiles with Adam or AdamW on hp's schedule (optimizers.py), the (focal,
+  class-weighted) cross-entropy and top-class accuracy."""
   model.compile(
-      optimizer=tf_keras.optimizers.Adam(hp.learning_rate),
+      optimizer=optimizers.optimizer(hp, int(np.sum(class_counts))),
       loss=losses.FocalCrossEntropy(hp.focal_gamma,
                                     losses.class_weights(class_counts, hp.class_weighting)),
       metrics=[tf_keras.metrics.CategoricalAccuracy(name='accuracy')])
@@ -136,9 +149,16 @@ def train_and_export(fn_args, hp: TrainerHparams,
   tf_keras.utils.set_random_seed(hp.seed)
   tft_output = tft.TFTransformOutput(fn_args.transform_output)
 
-  counts = data.class_counts(data.read_labels(fn_args.train_files, tft_output), num_classes)
   one_hot = lambda x, y: (x, tf.one_hot(y, num_classes))
-  train = data.input_fn(fn_args.train_files, tft_output, hp.batch_size, seed=hp.seed)
+  extra_callbacks = []
+  if hp.early_stopping:
+    train, holdout, labels = data.holdout_datasets(fn_args.train_files, tft_output,
+                                                   hp.batch_size, hp.seed)
+    extra_callbacks = early_stopping.callbacks(holdout.map(one_hot), hp.early_stopping)
+  else:
+    train = data.input_fn(fn_args.train_files, tft_output, hp.batch_size, seed=hp.seed)
+    labels = data.read_labels(fn_args.train_files, tft_output)
+  counts = data.class_counts(labels, num_classes)
   train = train.map(one_hot)
   if hp.mixup_alpha:
     train = mixup(train, hp.mixup_alpha, hp.seed)
@@ -147,7 +167,8 @@ def train_and_export(fn_args, hp: TrainerHparams,
 
   model = build_model(hp, num_classes)
   compile_model(model, hp, counts)
-  callbacks = [ExamplesPerSecond(int(counts.sum())), epoch_progress.EpochProgress(hp.epochs),
+  callbacks = [ExamplesPerSecond(int(counts.sum())), *extra_callbacks,
+               epoch_progress.EpochProgress(hp.epochs),
                tf_keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq='epoch')]
   history = model.fit(train, validation_data=evaluation, epochs=hp.epochs,
                       callbacks=callbacks, verbose=2)

@@ -3,7 +3,7 @@
 Each trainer module gets its TFX entry points from :func:`entry_points` (its ``Hparams``,
 ``build_model`` and search space: choices per Hparams field): ``run_fn`` for the Trainer and
 ``tuner_fn`` for the Tuner. The search trains on a content-hashed
-``1 - 1/HOLDOUT_BUCKETS`` of the Transform's *train* split and scores validation accuracy on
+``1 - 1/data.HOLDOUT_BUCKETS`` of the Transform's *train* split and scores validation accuracy on
 the rest; the pipeline hands the Tuner only the train split (EvalArgs splits ['train']), so
 the validation split never takes part. The budget (custom_config ``'tuning'``: ``trials`` and
 ``minutes``) stops the search at whichever comes first; a trial running at the deadline stops
@@ -28,11 +28,9 @@ import tensorflow_transform as tft
 import tf_keras
 
 from envsound.components import data, training
-from envsound.core import features
 
 TUNING_KEY = 'tuning'          # custom_config key of the budget
 OBJECTIVE = 'val_accuracy'
-HOLDOUT_BUCKETS = 5            # 1 in 5 training clips scores the trials
 
 
 def trainer_hparams(fn_args, hparams_cls):
@@ -52,29 +50,6 @@ def trainer_hparams(fn_args, hparams_cls):
     logging.info('tuned hyper-parameters %s', used)
     config.update(used)
   return hparams_cls.from_custom_config(config)
-
-
-def holdout_datasets(file_pattern, tft_output: tft.TFTransformOutput, batch_size: int,
-                     seed: int):
-  """Splits transformed training examples by a hash of their embedding.
-
-  Returns:
-    ``(fit, score, fit_labels)``: shuffled fit batches, scoring batches (both
-    ``(features, label)`` as data.input_fn gives) and the fit part's int64 labels.
-  """
-  def part(held_out: bool):
-    def keep(example):
-      bucket = tf.strings.to_hash_bucket_fast(
-          tf.io.serialize_tensor(example[features.AUDIO_EMBEDDING_XF]), HOLDOUT_BUCKETS)
-      return tf.equal(bucket, 0) if held_out else tf.not_equal(bucket, 0)
-    return data.parsed_dataset(file_pattern, tft_output).filter(keep)
-
-  fit = part(False)
-  labels = np.array(list(fit.map(lambda e: e[features.LABEL_XF]).as_numpy_iterator()),
-                    np.int64)
-  fit = fit.shuffle(20_000, seed=seed, reshuffle_each_iteration=True)
-  batches = lambda ds: ds.batch(batch_size).map(data.split_label).prefetch(tf.data.AUTOTUNE)
-  return batches(fit), batches(part(True)), labels
 
 
 class DeadlineOracle(kt.oracles.RandomSearchOracle):
@@ -171,7 +146,7 @@ def search(fn_args, hparams_cls, build_model: Callable,
   base = trainer_hparams(fn_args, hparams_cls)
   num_classes = len(config['class_names'])
   tft_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-  fit, score, labels = holdout_datasets(fn_args.train_files, tft_output, base.batch_size,
+  fit, score, labels = data.holdout_datasets(fn_args.train_files, tft_output, base.batch_size,
                                         base.seed)
   deadline = time.monotonic() + 60.0 * float(budget['minutes'])
   oracle = DeadlineOracle(deadline, objective=kt.Objective(OBJECTIVE, 'max'),

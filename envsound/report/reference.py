@@ -22,5 +22,9 @@ DESCRIPTION = (
 
 
 def reference_scores(result: reference_lib.ReferenceResult) -> scores_lib.Scores:
-  """Top-1 scores of the reference from its validation confusion matrix."""
-  return scores_lib.scores_from_confusion(np.asarray(result.confusion, np.int64))
+  """Top-1 scores of the reference from its validation confusion matrix, with its per-class
+  average precision when the Reference component recorded it."""
+  scores = scores_lib.scores_from_confusion(np.asarray(result.confusion, np.int64))
+  if result.average_precision is not None:
+    scores.average_precision = np.asarray(result.average_precision, np.float64)
+  return scores

@@ -35,6 +35,7 @@ class ApproachResult:
   pushed: Optional[str] = None  # pushed version, '' when not pushed
   gate_reason: Optional[str] = None  # the quality gate's decision in words
   separation: Optional[dict] = None  # the Trainer's separation.json, when it wrote one
+  model_uri: Optional[str] = None  # the evaluated Trainer Model artifact
   missing: List[str] = dataclasses.field(default_factory=list)
 
   @property
@@ -184,6 +185,7 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
       continue
     result.scores = tfma_results.scores_from_eval_result(
         tfma_results.load_candidate_result(evaluation.uri), num_classes)
+    result.model_uri = model.uri
     gate = latest['ModelBlessing'].get(f'QualityGate_{approach.name}')
     if gate is not None and custom_property(gate, 'current_model_id') == model.id:
       blessing = gate  # what the Pusher obeys

@@ -1,4 +1,5 @@
-"""Validation scores of one model: accuracy, macro-F1 and per-class metrics of top-1 predictions."""
+"""Validation scores of one model: accuracy, macro-F1 and per-class metrics of top-1 predictions,
+and per-class average precision of its probabilities where they were scored."""
 
 import dataclasses
 import math
@@ -21,12 +22,22 @@ class Scores:
     confusion: [true, predicted] clip counts.
     evaluator_macro_f1: TFMA's macro-F1 as the Evaluator computes it (one-vs-rest,
       a class predicted when its probability exceeds 0.5); NaN for the reference.
+    average_precision: [num_classes] one-vs-rest average precision of the class
+      probabilities (NaN for a class without validation clips); None when not scored.
   """
   accuracy: float
   macro_f1: float
   per_class: np.ndarray
   confusion: np.ndarray
   evaluator_macro_f1: float = math.nan
+  average_precision: Optional[np.ndarray] = None
+
+  @property
+  def mean_average_precision(self) -> float:
+    """Mean of the defined per-class average precisions (NaN when none was scored)."""
+    if self.average_precision is None or np.isnan(self.average_precision).all():
+      return math.nan
+    return float(np.nanmean(self.average_precision))
 
 
 def scores_from_predictions(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int,

@@ -2,9 +2,10 @@
 
 :func:`write_report` reads ML Metadata for the latest artifacts of each approach's components
 and of the balanced set's reference, and writes the research project's Results table on the
-data actually used, the quality gate's decisions, the ranking, per-environment metrics,
-confusion matrices and training curves into one folder. An approach whose components did not
-run is listed as missing.
+data actually used, the quality gate's decisions, the ranking, per-environment metrics
+(average precision from each evaluated model's probabilities on its eval split), confusion
+matrices and training curves into one folder. An approach whose components did not run is
+listed as missing.
 """
 
 import pathlib
@@ -13,7 +14,7 @@ from typing import List, Optional, Sequence
 from envsound.core import approaches as approaches_lib
 from envsound.core.atomic import atomic_dir
 from envsound.core.taxonomy import load_taxonomy
-from envsound.report import markdown, plots, ranking, runs, separation_text
+from envsound.report import markdown, plots, precision, ranking, runs, separation_text
 from envsound.report import reference as reference_lib
 from envsound.report.scores import Scores
 
@@ -35,8 +36,10 @@ def _separation_lines(results) -> List[str]:
 
 
 def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: str,
-           class_names: Sequence[str], pipeline_root: str) -> str:
-  """The report's markdown text (plots are referred to by file name)."""
+           class_names: Sequence[str], pipeline_root: str,
+           ap_problems: Sequence[str] = ()) -> str:
+  """The report's markdown text (plots are referred to by file name); ``ap_problems`` name
+  the models whose average precision could not be scored."""
   results = record.results
   balanced = record.references.get(approaches_lib.BALANCED)
   ref_clips = ((balanced.train_clips, balanced.eval_clips) if balanced is not None
@@ -57,8 +60,11 @@ def render(record: runs.RunRecord, reference: Optional[Scores], reference_note: 
       'Evaluator\'s confusion matrix); macro-F1 is the unweighted mean of the '
       'per-environment F1 scores. "Evaluator macro-F1" is TFMA\'s own: it binarises each '
       'class one-vs-rest at probability 0.5, so a model whose top probabilities stay below '
-      '0.5 scores 0 there.', '',
+      '0.5 scores 0 there. "Mean AP" is the mean over environments of each environment\'s '
+      'one-vs-rest average precision of the model\'s probabilities on the same validation '
+      'clips (the evaluated SavedModel run over its ExampleGen\'s eval split).', '',
       markdown.results_table(results, reference, ref_clips), '',
+      *([f'- {p}' for p in ap_problems] + [''] if ap_problems else []),
       reference_lib.DESCRIPTION + (f' {reference_note}' if reference_note else ''), '',
       *markdown.reference_lines(results, reference), '',
       '## Ranking', '',
@@ -113,6 +119,7 @@ def write_report(pipeline_root: str, metadata_path: str, out_dir) -> pathlib.Pat
   trained = next((r.history for r in record.results if r.history), None)
   if trained and trained.get('class_names'):
     class_names = list(trained['class_names'])
+  ap_problems = precision.add_average_precision(record, class_names)
   reference, note = None, ''
   balanced = record.references.get(approaches_lib.BALANCED)
   if balanced is None:
@@ -133,5 +140,6 @@ def write_report(pipeline_root: str, metadata_path: str, out_dir) -> pathlib.Pat
       plots.plot_confusion(reference.confusion, class_names, tmp / 'confusion_reference.png',
                            f'{reference_lib.REFERENCE_TITLE}\naccuracy {reference.accuracy:.3f}')
     (tmp / REPORT_FILE).write_text(
-        render(record, reference, note, class_names, pipeline_root), encoding='utf-8')
+        render(record, reference, note, class_names, pipeline_root, ap_problems),
+        encoding='utf-8')
   return pathlib.Path(out_dir) / REPORT_FILE

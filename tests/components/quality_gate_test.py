@@ -63,12 +63,25 @@ def test_reference_separates_separable_classes_and_reports_the_majority_rate():
   y_eval = rng.choice(3, 300, p=[0.6, 0.2, 0.2])
   x_train = centres[y_train] + rng.normal(0, 1, (600, 256))
   x_eval = centres[y_eval] + rng.normal(0, 1, (300, 256))
-  result = reference.fit(x_train, y_train, x_eval, y_eval, num_classes=3)
+  result = reference.fit(x_train, y_train, x_eval, y_eval, num_classes=4)
   assert result.accuracy > 0.95
   assert result.majority_class == 0
   assert result.majority_rate == pytest.approx(np.mean(y_eval == 0))
   assert result.c in reference.C_GRID
   assert np.array(result.confusion).sum() == 300
+  assert min(result.average_precision[:3]) > 0.95
+  assert np.isnan(result.average_precision[3])  # no clip of class 3 anywhere
+
+
+def test_reference_average_precision_ranks_by_its_probabilities():
+  rng = np.random.default_rng(1)
+  centres = rng.normal(0, 0.05, (2, 256))  # overlapping classes: AP well below 1
+  y_train, y_eval = rng.choice(2, 400), rng.choice(2, 400)
+  x_train = centres[y_train] + rng.normal(0, 1, (400, 256))
+  x_eval = centres[y_eval] + rng.normal(0, 1, (400, 256))
+  result = reference.fit(x_train, y_train, x_eval, y_eval, num_classes=2)
+  chance = np.bincount(y_eval) / len(y_eval)
+  assert all(chance[c] + 0.1 < result.average_precision[c] < 0.99 for c in range(2))
 
 
 def test_reference_refuses_a_single_class(tmp_path):

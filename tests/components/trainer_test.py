@@ -168,3 +168,22 @@ def test_cnn2d_run_fn_with_a_capped_reference_set(transformed, tmp_path):
   assert out[features.MAP_XY].shape == (2, 2)
   environments = _reference_rows(loaded)[features.REFERENCE_ENVIRONMENT]
   assert sorted(environments.tolist()) == sorted([c.encode() for c in CLASS_NAMES] * 4)
+
+
+def test_cnn2d_run_fn_with_batch_norm_weight_decay_cosine_and_early_stopping(transformed,
+                                                                            tmp_path):
+  args = fn_args(transformed, str(tmp_path), epochs=6, filters=4, hidden=8, batch_norm=True,
+                 weight_decay=0.01, lr_schedule='cosine', warmup_epochs=1, early_stopping=1,
+                 learning_rate=0.5, map_reference=12)  # a rate this high stalls: it stops early
+  trainer_cnn2d.run_fn(args)
+  with open(os.path.join(args.model_run_dir, training.HISTORY_FILE)) as f:
+    record = json.load(f)
+  history = record['history']
+  holdout = history['holdout_accuracy']
+  assert len(holdout) == len(history['val_accuracy']) == len(history['loss'])
+  assert len(holdout) < 6  # stopped after one epoch without a better hold-out accuracy
+  fit_clips = sum(record['train_class_counts'])
+  assert 0 < fit_clips < 60  # a fifth of the 60 training clips is held out
+  model = tf.saved_model.load(args.serving_model_dir)
+  out = model.signatures[features.UINT8_SIGNATURE](embedding=tf.zeros([2, 10, 128], tf.uint8))
+  assert out[features.PROBABILITIES].shape == (2, len(CLASS_NAMES))

@@ -10,7 +10,7 @@ import tensorflow_transform as tft
 import tf_keras
 
 from envsound.core import features
-from envsound.components import trainer_cnn1d, tuning
+from envsound.components import data, trainer_cnn1d, tuning
 from tests.components.conftest import CLASS_NAMES
 
 
@@ -29,11 +29,11 @@ def _embeddings(ds):
 
 def test_holdout_splits_the_train_split_in_two(transformed):
   graph = tft.TFTransformOutput(transformed['transform_graph'])
-  fit, score, labels = tuning.holdout_datasets(transformed['files']['train'], graph, 8, 0)
+  fit, score, labels = data.holdout_datasets(transformed['files']['train'], graph, 8, 0)
   fit_x, score_x = _embeddings(fit), _embeddings(score)
   assert len(fit_x) + len(score_x) == 60 and not fit_x & score_x
   assert 0 < len(score_x) < 30 and len(labels) == len(fit_x)
-  assert _embeddings(tuning.holdout_datasets(transformed['files']['train'], graph, 8, 1)[1]) \
+  assert _embeddings(data.holdout_datasets(transformed['files']['train'], graph, 8, 1)[1]) \
       == score_x  # the split follows content, not the seed
 
 

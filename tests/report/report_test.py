@@ -116,6 +116,10 @@ def test_results_table_lists_every_approach_reference_deltas_and_missing_ones():
   assert 'Approach 1 (cnn2d): missing' in text
   assert 'Approach 2 (cnn1d) does not beat the reference: accuracy -0.325' in text
   assert 'Approach 3 (cnn1d_150k) beats the reference on accuracy only: accuracy +0.075' in text
+  se = np.hypot(np.sqrt(0.9 * 0.1 / 400), np.sqrt(0.825 * 0.175 / 400))
+  assert f'accuracy +0.075 ± {se:.3f} (standard error of the difference)' in text
+  assert 'it meets the goal (reference + 0.03).' in text
+  assert 'it misses the goal (reference + 0.03) by 0.355.' in text  # approach 2: -0.325
   assert 'missing' in markdown.results_table(results, None, (None, None)).splitlines()[-1]
   results[1].gate_reason = 'not pushed: accuracy 0.500, reference 0.825, majority class 0.750'
   line = markdown.reference_lines(results, reference)[1]
