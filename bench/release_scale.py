@@ -24,10 +24,16 @@ import time
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-# pylint: disable=wrong-import-position
-from pipeline_throughput import TreeMemory, component_spans, tf_data_read  # noqa: E402
+import benchlib  # pylint: disable=unused-import  (sys.path, TensorFlow's settings)
+from benchlib.memory import TreeMemory
+from benchlib.pipeline_runs import tf_data_read
+from envsound.report import runs as report_runs
+
+
+def component_spans(metadata: str) -> Dict[str, Tuple[float, float]]:
+  """(start, end) epoch seconds of each component's execution in an ML Metadata file."""
+  return report_runs.execution_spans(report_runs.open_store(metadata))
+
 
 class TreeUsage(TreeMemory):
   """TreeMemory that also samples the tree's CPU seconds (user + system), to split by time.

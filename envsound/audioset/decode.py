@@ -1,8 +1,9 @@
 """The record rules: one serialized AudioSet SequenceExample -> a checked ``Clip``.
 
 :func:`decode_record` is the reference (protobuf, one record, names the problem);
-:func:`decode_batch` parses a whole batch with ``tf.io.parse_sequence_example`` and returns
-None unless every record passes the same checks, so callers fall back to the reference.
+:func:`check_batch` parses a whole batch with ``tf.io.parse_sequence_example`` and returns
+None unless every record passes the same checks, so callers fall back to the reference;
+what it returns keeps each serialized record beside its fields (``batch.RecordBatch``).
 """
 
 import functools
@@ -11,6 +12,7 @@ from typing import List, Optional
 
 import numpy as np
 
+from envsound.audioset.batch import RecordBatch
 from envsound.core import features
 from envsound.core import records as records_lib
 from envsound.core.records import Clip
@@ -148,8 +150,8 @@ def _batch_parser():
   return parse
 
 
-def decode_batch(records, num_classes: int) -> Optional[List[Clip]]:
-  """Clips of a batch (a tf string tensor) if every record is valid, else None."""
+def check_batch(records, num_classes: int) -> Optional[RecordBatch]:
+  """The batch (a tf string tensor) as a RecordBatch if every record is valid, else None."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   try:
     ids, starts, ends, labels, label_splits, frames, frame_splits, ok = \
@@ -168,9 +170,13 @@ def decode_batch(records, num_classes: int) -> Optional[List[Clip]]:
   if not all(ids):
     return None
   ends = ends.numpy()
-  ends = np.where(np.isnan(ends), starts + np.diff(frame_splits), ends).tolist()
-  frames, labels, starts = frames.numpy(), labels.tolist(), starts.tolist()
-  s, f = label_splits.tolist(), frame_splits.tolist()
-  return [Clip(ids[i], starts[i], ends[i], tuple(labels[s[i]:s[i + 1]]),
-               frames[f[i]:f[i + 1]].copy())  # its own array: a kept clip holds no batch
-          for i in range(len(ids))]
+  given = ~np.isnan(ends)
+  ends = np.where(given, ends, starts + np.diff(frame_splits))  # float64, as the reference
+  return RecordBatch(records.numpy(), ids, starts, ends, given, labels, label_splits,
+                     frames.numpy(), frame_splits)
+
+
+def decode_batch(records, num_classes: int) -> Optional[List[Clip]]:
+  """Clips of a batch (a tf string tensor) if every record is valid, else None."""
+  batch = check_batch(records, num_classes)
+  return None if batch is None else batch.clips()

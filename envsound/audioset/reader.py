@@ -16,6 +16,7 @@ import re
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 from envsound.audioset import decode
+from envsound.audioset.batch import RecordBatch
 from envsound.core.records import Clip
 from envsound.core.errors import InvalidInputError
 
@@ -109,26 +110,29 @@ class _Reader:
     self.summary.bytes += nbytes
     self.progress(nbytes)
 
-  def records(self, k: int, first: int, raws) -> Iterator[Clip]:
+  def records(self, k: int, first: int, raws) -> Iterator[RecordBatch]:
     """Decodes records one by one (the exact path), reporting each bad one."""
+    valid, clips = [], []
     for i, raw in enumerate(raws):
       self.summary.records += 1
       try:
-        clip = decode.decode_record(raw, self.num_classes)
+        clips.append(decode.decode_record(raw, self.num_classes))
       except decode.RecordError as bad:
         self.problem(self.files[k], first + i, bad.kind, bad.reason, bad.field)
         continue
-      self.summary.clips += 1
-      yield clip
+      valid.append(raw)
+    self.summary.clips += len(clips)
+    if clips:
+      yield RecordBatch.from_clips(valid, clips)
 
-  def batch(self, k: int, first: int, records) -> Iterator[Clip]:
-    clips = decode.decode_batch(records, self.num_classes)
-    if clips is None:
+  def batch(self, k: int, first: int, records) -> Iterator[RecordBatch]:
+    checked = decode.check_batch(records, self.num_classes)
+    if checked is None:
       yield from self.records(k, first, records.numpy())
       return
-    self.summary.records += len(clips)
-    self.summary.clips += len(clips)
-    yield from clips
+    self.summary.records += len(checked)
+    self.summary.clips += len(checked)
+    yield checked
 
   def finish(self, k: int, records: int, nbytes: int) -> None:
     """Closes file ``k`` after a clean read: its bytes must all belong to records."""
@@ -210,7 +214,7 @@ class _Reader:
     self.problem(self.files[k], records + len(raws), kind, reason)
     return k + 1
 
-  def clips(self) -> Iterator[Clip]:
+  def batches(self) -> Iterator[RecordBatch]:
     start = 0
     while start < len(self.files):
       start = yield from self.fast(start)
@@ -238,5 +242,17 @@ def read_clips(files: Sequence, num_classes: int, *, skip_invalid: bool = False,
     InvalidInputError: (without ``skip_invalid``) at the first bad file or record, naming
       the file, the record index within it and, where it applies, the field.
   """
+  for batch in read_batches(files, num_classes, skip_invalid=skip_invalid, summary=summary,
+                           progress=progress, batch_size=batch_size):
+    yield from batch.clips()
+
+
+def read_batches(files: Sequence, num_classes: int, *, skip_invalid: bool = False,
+                 summary: Optional[ReadSummary] = None,
+                 progress: Optional[Callable[[int], None]] = None,
+                 batch_size: int = BATCH_SIZE) -> Iterator[RecordBatch]:
+  """:func:`read_clips` by batches: the valid records of up to ``batch_size`` read records
+  of one file, each as serialized in the file beside its checked fields.
+  """
   summary = summary if summary is not None else ReadSummary()
-  return _Reader(files, num_classes, skip_invalid, summary, progress, batch_size).clips()
+  return _Reader(files, num_classes, skip_invalid, summary, progress, batch_size).batches()

@@ -6,8 +6,8 @@ validation videos out of training. Those need the whole split (counts for the ca
 validation video ids), so the executor runs its own Beam pipeline. It writes what TFX's
 ExampleGen writes (``Split-train/`` and ``Split-eval/`` of gzip TFRecords, the artifact's
 ``split_names``, ``payload_format`` FORMAT_TF_SEQUENCE_EXAMPLE and ``file_format``) but
-streams: the clips go from the file reads straight into Beam's TFRecord sink, one shard
-per bundle, without TFX's Reshuffle (which the DirectRunner holds in memory whole). The
+streams: the clips go from the file reads straight into a TFRecord sink (``shards``), one
+shard per bundle, without TFX's Reshuffle (which the DirectRunner holds in memory whole). The
 records are AudioSet SequenceExamples plus ``environment``; ``ingestion_counts.json`` lies
 beside the splits (and on the artifact as ``clips_<split>_<reason>`` properties).
 """
@@ -27,7 +27,7 @@ from tfx.dsl.components.base import base_beam_executor, executor_spec
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 
-from envsound.components import ingestion, progress
+from envsound.components import ingestion, progress, shards
 from envsound.core import atomic
 from envsound.core.errors import EnvsoundError
 
@@ -125,9 +125,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         plan[TRAIN][0], class_csv, TRAIN, max_clips=plan[TRAIN][1],
         exclude_videos=eval_videos, emit_videos=False)
     for split, clips in ((TRAIN, train_clips), (EVAL, eval_clips)):
-      _ = clips | f'Write[{split}]' >> beam.io.WriteToTFRecord(
-          os.path.join(split_uri(split), write_split.DEFAULT_TF_RECORD_FILE_NAME),
-          file_name_suffix='.gz')
+      _ = clips | f'Write[{split}]' >> shards.WriteShards(
+          os.path.join(split_uri(split), write_split.DEFAULT_TF_RECORD_FILE_NAME))
     _ = ((train_counts | 'TagTrain' >> beam.Map(lambda kv: (f'{TRAIN}/{kv[0]}', kv[1])),
           eval_counts | 'TagEval' >> beam.Map(lambda kv: (f'{EVAL}/{kv[0]}', kv[1])))
          | 'AllCounts' >> beam.Flatten()

@@ -1,20 +1,18 @@
 """Beam transforms of envsound's ingestion: AudioSet clips -> labelled, capped training sets.
 
 Each clip is read and checked by the data layer's reader, given its environment
-(``features.ENVIRONMENT_KEY``, by the taxonomy in ``envsound/schemas/``) and re-serialised
-in AudioSet's SequenceExample layout. Clips are dropped, and counted by reason, when they
+(``features.ENVIRONMENT_KEY``, by the taxonomy in ``envsound/schemas/``) and written as it
+was read with that feature added (``labelling``), a reader batch at a time. Clips are dropped, and counted by reason, when they
 are malformed (one of the reader's problem kinds), have no environment, come from a video
 of the validation split, or exceed their environment's cap.
 
 Files are read whole, ``FILES_PER_READ`` per DoFn call, after a Reshuffle of their names
-that spreads them over workers. Nothing downstream groups the clips: a capped split is read twice (once
-for the sort keys, whose per-environment smallest ``max_clips`` a combiner keeps, once for
-the clips that stay), so memory stays flat in the number of clips read.
+that spreads them over workers. Nothing downstream groups the clips: a capped split is read
+twice (once for the sort keys, whose per-environment smallest ``max_clips`` a combiner keeps,
+once for the clips that stay), so memory stays flat in the number of clips read.
 """
 
 import collections
-import hashlib
-import logging
 import os
 import tempfile
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -23,12 +21,12 @@ import apache_beam as beam
 import numpy as np
 import tensorflow as tf
 
-from envsound.audioset import decode, reader
-from envsound.components import progress
-from envsound.core import features, records
+from envsound.audioset import reader
+from envsound.components import labelling, progress
+from envsound.core import features
 from envsound.core.caps import fair_caps
 
-UNASSIGNED = 'unassigned'
+UNASSIGNED = labelling.UNASSIGNED
 VIDEO_IN_EVAL = 'video_in_eval'
 OVER_CAP = 'over_cap'
 KEPT = 'kept'
@@ -55,12 +53,6 @@ def load_taxonomy(class_csv: str):
     return load(class_labels=load_class_labels(local))
 
 
-def sort_key(video_id: bytes, start_time: float, priority: int) -> float:
-  """Returns a deterministic pseudo-random key in [priority, priority + 1) for capping."""
-  digest = hashlib.sha256(video_id + b'@%.3f' % start_time).digest()
-  return priority + int.from_bytes(digest[:7], 'big') / 2.0**56
-
-
 def thresholds(keys: Iterable[float], cap: int) -> float:
   """Returns the largest sort key kept when at most ``cap`` of ``keys`` survive."""
   kept = sorted(keys)[:cap]
@@ -74,27 +66,6 @@ def file_groups(source: Tuple[str, int], size: int = FILES_PER_READ
   paths = sorted(m.path for m in beam.io.filesystems.FileSystems.match([pattern])[0].metadata_list)
   for start in range(0, len(paths), size):
     yield tuple(paths[start:start + size]), priority
-
-
-def labelled_clips(paths: Sequence[str], priority: int, taxonomy, counts: collections.Counter
-                   ) -> Iterator[Tuple[int, float, bytes, object]]:
-  """Yields (environment, sort key, video id, clip) per labelled clip of some files.
-
-  Every dropped clip (a reader problem kind, or UNASSIGNED) is added to ``counts``.
-  """
-  summary = reader.ReadSummary()
-  for clip in reader.read_clips(paths, len(taxonomy.class_labels), skip_invalid=True,
-                                summary=summary):
-    env = taxonomy.environment_of(clip.labels)
-    if env is None:
-      counts[UNASSIGNED] += 1
-      continue
-    video_id = clip.video_id.encode()
-    yield env, sort_key(video_id, clip.start_time_seconds, priority), video_id, clip
-  for problem in summary.problems:
-    if problem.kind not in decode.RECORD_KINDS:  # the rest of the file is lost: say where
-      logging.warning('ingestion skipped %s', problem)
-    counts[problem.kind] += 1
 
 
 class _FileDoFn(beam.DoFn):
@@ -118,12 +89,12 @@ class _FileKeys(_FileDoFn):
   """Some files -> {environment: sort keys} of their labelled clips outside ``exclude``."""
 
   def process(self, source: Tuple[Sequence[str], int], exclude=frozenset()):
-    keys: Dict[int, List[float]] = collections.defaultdict(list)
-    counts = collections.Counter()
-    for env, key, video_id, _ in labelled_clips(*source, self._taxonomy, counts):
-      if video_id not in exclude:
-        keys[env].append(key)
-    yield {env: np.asarray(k) for env, k in keys.items()}
+    keys: Dict[int, List[np.ndarray]] = collections.defaultdict(list)
+    for part in labelling.labelled_batches(*source, self._taxonomy, collections.Counter()):
+      stay = _outside(part.video_ids, exclude)
+      for env in np.unique(part.envs[stay]):
+        keys[int(env)].append(part.keys[stay & (part.envs == env)])
+    yield {env: np.concatenate(k) for env, k in keys.items()}
     self._done(source[0], collections.Counter())  # drops are counted by the clip pass
 
 
@@ -136,20 +107,37 @@ class _FileClips(_FileDoFn):
 
   def process(self, source: Tuple[Sequence[str], int], limits=None, exclude=frozenset()):
     counts = collections.Counter()
-    for env, key, video_id, clip in labelled_clips(*source, self._taxonomy, counts):
-      if video_id in exclude:
-        counts[VIDEO_IN_EVAL] += 1
-      elif limits is not None and key > limits.get(env, -1.0):
-        counts[OVER_CAP] += 1
-      else:
-        counts[KEPT] += 1
+    for part in labelling.labelled_batches(*source, self._taxonomy, counts):
+      outside = _outside(part.video_ids, exclude)
+      kept = outside.copy()
+      if limits is not None:
+        kept &= part.keys <= _limits_of(limits, part.envs)
+      counts[VIDEO_IN_EVAL] += int((~outside).sum())
+      counts[OVER_CAP] += int((outside & ~kept).sum())
+      counts[KEPT] += int(kept.sum())
+      for i in np.flatnonzero(kept):
         if self._emit_videos:
-          yield beam.pvalue.TaggedOutput(_VIDEOS, video_id)
-        yield records.encode_clip(clip.video_id, clip.start_time_seconds,
-                                  clip.end_time_seconds, clip.labels, clip.embedding, env)
+          yield beam.pvalue.TaggedOutput(_VIDEOS, part.video_ids[i])
+        yield part.serialized(i)
     for reason_count in counts.items():
-      yield beam.pvalue.TaggedOutput(_COUNTS, reason_count)
+      if reason_count[1]:
+        yield beam.pvalue.TaggedOutput(_COUNTS, reason_count)
     self._done(source[0], counts)
+
+
+def _outside(video_ids: List[bytes], exclude) -> np.ndarray:
+  """bool [len(video_ids)]: true where the video is not in ``exclude``."""
+  return np.array([v not in exclude for v in video_ids], bool) if exclude else \
+      np.ones(len(video_ids), bool)
+
+
+def _limits_of(limits: Dict[int, float], envs: np.ndarray) -> np.ndarray:
+  """Each environment's largest sort key kept (-1: none kept)."""
+  table = np.full(int(envs.max(initial=-1)) + 1, -1.0)
+  for env, limit in limits.items():
+    if env < len(table):
+      table[env] = limit
+  return table[envs]
 
 
 class _SmallestKeys(beam.CombineFn):

@@ -17,7 +17,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx_bsl.coders import example_coder
 from tfx_bsl.public import tfxio
 
-from envsound.components import preprocessing
+from envsound.components import preprocessing, shards, transform
 
 TRANSFORM_GRAPH = 'transform_graph'
 TRANSFORMED_EXAMPLES = 'transformed_examples'
@@ -60,8 +60,8 @@ def run_transform(splits: Mapping[str, str], schema: schema_pb2.Schema, out_dir:
       split_dir = os.path.join(out_dir, TRANSFORMED_EXAMPLES, f'Split-{name}')
       _ = (batches
            | f'Encode{name}' >> beam.FlatMap(_encode_batch)
-           | f'Write{name}' >> beam.io.WriteToTFRecord(
-               os.path.join(split_dir, 'transformed_examples'), file_name_suffix='.gz'))
+           | f'Write{name}' >> shards.WriteShards(
+               os.path.join(split_dir, 'transformed_examples'), level=transform.GZIP_LEVEL))
 
 
 def _encode_batch(batch_and_passthrough):

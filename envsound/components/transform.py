@@ -1,23 +1,66 @@
-"""TFX Transform whose transformed_examples say what they hold: tf.Example records.
+"""TFX Transform that says what its transformed_examples hold and writes them faster.
 
 TFX 1.16's Transform writes tf.Examples but leaves its ``transformed_examples`` artifact
 without the ``payload_format`` property, so every reader of it (the Trainer's data
 accessor) logs that it falls back to FORMAT_TF_EXAMPLE. This executor sets the property.
+
+It also writes the transformed examples with ``shards.WriteShards`` (TensorFlow's C++
+TFRecord writer) at gzip level 0 (stored), instead of Beam's Python sink at level 6, whose
+compression of the float32 features was most of Transform's CPU time; they take about a
+quarter more disk than at level 6. The files keep TFX's names and
+gzip format. TFX's executor builds its processor by name, so :class:`Executor` swaps the
+module's ``TransformProcessor`` for :class:`_Processor` while it runs.
 """
 
+import contextlib
+
+import apache_beam as beam
 from tfx import v1 as tfx
 from tfx.components.transform import executor as transform_executor
+from tfx.components.transform import labels
 from tfx.components.util import examples_utils
 from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
 from tfx.types import standard_component_specs
 
+from envsound.components import shards
+
+_TFX_PROCESSOR = transform_executor.TransformProcessor
+GZIP_LEVEL = 0  # the transformed examples are an intermediate: CPU matters more than disk
+
+
+class _Processor(_TFX_PROCESSOR):
+  """TFX's TransformProcessor, writing TFRecord outputs with shards.WriteShards."""
+
+  @staticmethod
+  @beam.ptransform_fn
+  def _EncodeAndWrite(pcoll, schema, file_format: str, output_path: str):  # pylint: disable=invalid-name
+    if file_format != labels.FORMAT_TFRECORD:
+      return pcoll | 'TFX' >> _TFX_PROCESSOR._EncodeAndWrite(  # pylint: disable=protected-access
+          schema, file_format, output_path)
+    return (pcoll
+            | 'EncodeAndSerialize' >> beam.ParDo(
+                _TFX_PROCESSOR._RecordBatchToExamplesFn(schema))  # pylint: disable=protected-access
+            | 'ExtractExamples' >> beam.Values()
+            | 'WriteShards' >> shards.WriteShards(output_path, level=GZIP_LEVEL))
+
+
+@contextlib.contextmanager
+def _envsound_processor():
+  transform_executor.TransformProcessor = _Processor
+  try:
+    yield
+  finally:
+    transform_executor.TransformProcessor = _TFX_PROCESSOR
+
 
 class Executor(transform_executor.Executor):
-  """TFX's Transform executor, then ``payload_format`` FORMAT_TF_EXAMPLE on its examples."""
+  """TFX's Transform executor with :class:`_Processor`, then ``payload_format``
+  FORMAT_TF_EXAMPLE on its examples."""
 
   def Do(self, input_dict, output_dict, exec_properties) -> None:
-    super().Do(input_dict, output_dict, exec_properties)
+    with _envsound_processor():
+      super().Do(input_dict, output_dict, exec_properties)
     for examples in output_dict.get(standard_component_specs.TRANSFORMED_EXAMPLES_KEY, []):
       examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
 

@@ -6,6 +6,7 @@ second of audio.
 """
 
 import dataclasses
+import functools
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -80,6 +81,22 @@ def encode_clip(video_id: str, start_time_seconds: float, end_time_seconds: floa
   for row in embedding:
     frames.add().bytes_list.value.append(row.tobytes())
   return ex.SerializeToString()
+
+
+@functools.lru_cache(maxsize=None)
+def _environment_suffix(environment: int) -> bytes:
+  suffix = example_pb2.SequenceExample()
+  suffix.context.feature[features.ENVIRONMENT_KEY].int64_list.value.append(environment)
+  return suffix.SerializeToString()
+
+
+def with_environment(record: bytes, environment: int) -> bytes:
+  """A serialized SequenceExample with context feature ``environment`` added, unchanged
+  otherwise: protobuf parses concatenated messages as one, their map entries merged.
+
+  ``record`` must not hold ``environment`` already (the last entry would win).
+  """
+  return record + _environment_suffix(int(environment))
 
 
 def parse_spec(*context_keys: str):

@@ -4,7 +4,8 @@ While a :class:`Console` is open, file descriptors 1 and 2 point at a log file u
 pipeline root, so library warnings, absl and TensorFlow C++ logs, Keras epoch lines and
 ``print`` output land there; the console writes to a duplicate of the original stdout.
 A logging handler follows LocalDagRunner's 'Component <id> is running/finished' records
-and envsound's progress events (``components.progress``) and, when a component ends, reads
+and envsound's progress events (``components.progress``; those of Beam's worker processes
+through ``progress_channel``) and, when a component ends, reads
 its status and key counts from ML Metadata (``pipeline.outcomes``). With ``verbose`` the
 descriptors stay as they are (logs show live) and Python logging is copied to the log file.
 """
@@ -19,7 +20,7 @@ import time
 from typing import Dict, Optional, Sequence
 
 from envsound.components import progress
-from envsound.pipeline import outcomes
+from envsound.pipeline import outcomes, progress_channel
 
 _RUNNING = 'Component %s is running.'
 _FINISHED = 'Component %s is finished.'
@@ -60,6 +61,7 @@ class Console(logging.Handler):
     self._began = 0.0
     self._bar = None
     self._bars = False
+    self._channel = progress_channel.Channel(self.path.with_suffix('.events'), self._relayed)
 
   # Setting up and tearing down -------------------------------------------------------
   def __enter__(self) -> 'Console':
@@ -84,11 +86,13 @@ class Console(logging.Handler):
     self._absl_verbosity = absl_logging.get_verbosity()
     absl_logging.set_verbosity(absl_logging.INFO)
     logging.getLogger().addHandler(self)
+    self._channel.__enter__()
     self.say(f'envsound pipeline run: full log in {self.path}'
              f'{" (also shown live)" if self._verbose else ""}')
     return self
 
   def __exit__(self, exc_type, exc, tb) -> None:
+    self._channel.__exit__(None, None, None)
     if exc is not None and self._current is not None:
       self._end(self._current, failed=exc)
     elif exc is not None:
@@ -177,6 +181,11 @@ class Console(logging.Handler):
         self.say(f'    {line}')
       self.say(f'    full log: {self.path}')
     self._current = None
+
+  def _relayed(self, event: progress.Event) -> None:
+    """An event from another process (the channel's thread): drawn as a logged one."""
+    with self.lock:  # the lock logging holds around emit
+      self._progress(event)
 
   def _progress(self, event: progress.Event) -> None:
     if not self._bars:

@@ -1,0 +1,68 @@
+"""The labelled records of a read: environments, capping sort keys, the records to write.
+
+Works a reader batch at a time: the environments come from the taxonomy's vectorised
+``environments_of``; each kept record is written as it was read plus its ``environment``
+(``records.with_environment``), so no clip is decoded and encoded again.
+"""
+
+import collections
+import dataclasses
+import hashlib
+import logging
+from typing import Iterator, List, Sequence
+
+import numpy as np
+
+from envsound.audioset import decode, reader
+from envsound.core import records
+
+UNASSIGNED = 'unassigned'
+
+
+def sort_key(video_id: bytes, start_time: float, priority: int) -> float:
+  """Returns a deterministic pseudo-random key in [priority, priority + 1) for capping."""
+  digest = hashlib.sha256(video_id + b'@%.3f' % start_time).digest()
+  return priority + int.from_bytes(digest[:7], 'big') / 2.0**56
+
+
+@dataclasses.dataclass(frozen=True)
+class Labelled:
+  """The labelled records of one ``reader.RecordBatch``: which, their environments, sort
+  keys and video ids."""
+  batch: object       # reader.RecordBatch
+  rows: np.ndarray    # int [m]: indices into the batch
+  envs: np.ndarray    # int64 [m]
+  keys: np.ndarray    # float64 [m]
+  video_ids: List[bytes]
+
+  def serialized(self, i: int) -> bytes:
+    """Labelled record ``i`` with its environment: as read, or encoded again where its
+    end time was not given (ingested records always hold one)."""
+    row, batch = self.rows[i], self.batch
+    if batch.end_given[row]:
+      return records.with_environment(batch.raw[row], self.envs[i])
+    clip = batch.clip(row)
+    return records.encode_clip(clip.video_id, clip.start_time_seconds, clip.end_time_seconds,
+                               clip.labels, clip.embedding, self.envs[i])
+
+
+def labelled_batches(paths: Sequence[str], priority: int, taxonomy, counts: collections.Counter
+                     ) -> Iterator[Labelled]:
+  """Yields the labelled records of some files, a batch at a time.
+
+  Every dropped clip (a reader problem kind, or UNASSIGNED) is added to ``counts``.
+  """
+  summary = reader.ReadSummary()
+  for batch in reader.read_batches(paths, len(taxonomy.class_labels), skip_invalid=True,
+                                   summary=summary):
+    envs = taxonomy.environments_of(batch.padded_labels())
+    rows = np.flatnonzero(envs >= 0)
+    counts[UNASSIGNED] += len(batch) - len(rows)
+    starts = batch.start_times.tolist()
+    ids = [batch.video_ids[i].encode() for i in rows]
+    keys = np.array([sort_key(v, starts[i], priority) for v, i in zip(ids, rows)], np.float64)
+    yield Labelled(batch, rows, envs[rows], keys, ids)
+  for problem in summary.problems:
+    if problem.kind not in decode.RECORD_KINDS:  # the rest of the file is lost: say where
+      logging.warning('ingestion skipped %s', problem)
+    counts[problem.kind] += 1
