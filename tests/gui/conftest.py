@@ -1,4 +1,4 @@
-"""Fixtures for the desktop-client tests: a virtual X display, tiny served models, clips.
+"""Fixtures for the desktop-client tests: tiny served models, clips (the display: tests/conftest.py).
 
 The Tk tests need Xvfb. Outside CI a missing Xvfb skips them; in CI (CI=true) it fails
 them, so a broken CI image cannot pass by skipping.
@@ -11,19 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support import display
 
 ENVIRONMENTS = ('urban traffic', 'rail', 'nature', 'speech')
 REFERENCE_PER_CLASS = 30
 NEW_CLIPS = 24
-
-
-@pytest.fixture(scope='session')
-def xvfb_display():
-  """Starts Xvfb on a free display and points DISPLAY at it for the session."""
-  with display.for_tests() as name, pytest.MonkeyPatch.context() as patch:
-    patch.setenv('DISPLAY', name)
-    yield name
 
 
 @pytest.fixture(autouse=True)

@@ -240,22 +240,20 @@ def test_served_exports_answer_as_the_saved_model_does(served):
         np.testing.assert_allclose([got[n] for n in names], scores[row], atol=1e-5)
 
 
-def test_the_desktop_client_draws_each_pushed_models_own_map(served, tmp_path, monkeypatch):
+def test_the_desktop_client_draws_each_pushed_models_own_map(served, tmp_path, monkeypatch,
+                                                             xvfb_display):
   """Issue 11 item 3: the window shows each pushed model's exported map (reference points
   from its reference_map signature, clips at its map_xy output, no UMAP fit in the client)
   with the separation figures its Trainer recorded for the results report."""
   # pylint: disable=import-outside-toplevel
   import json
   from tests.gui import model_map
-  from tests.support import display
   cfg, server = served
   clips = model_map.prepare(monkeypatch, tmp_path, _clips())
-  with display.for_tests() as name:
-    monkeypatch.setenv('DISPLAY', name)
-    for approach in approaches.APPROACHES:
-      records = sorted(pathlib.Path(cfg.pipeline_root).glob(
-          f'**/Trainer_{approach.name}/model_run/*/separation.json'))
-      assert len(records) == 1, records
-      with model_map.window(server.grpc_target, approach.model_name) as app:
-        model_map.check(app, server.grpc_target, approach.model_name, clips,
-                        json.loads(records[0].read_text()))
+  for approach in approaches.APPROACHES:
+    records = sorted(pathlib.Path(cfg.pipeline_root).glob(
+        f'**/Trainer_{approach.name}/model_run/*/separation.json'))
+    assert len(records) == 1, records
+    with model_map.window(server.grpc_target, approach.model_name) as app:
+      model_map.check(app, server.grpc_target, approach.model_name, clips,
+                      json.loads(records[0].read_text()))
