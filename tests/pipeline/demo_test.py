@@ -48,7 +48,7 @@ def test_the_server_it_leaves_running_answers(demo):
   served = [a.model_name for a in approaches.APPROACHES
             if (demo.workdir / 'serving' / a.model_name).is_dir()]
   assert served, 'the demo pushed no model'
-  usage = demo.stdout.split('Query it:', 1)[1]
+  usage = demo.stdout.split('\nQuery it', 1)[1]
   shown = re.search(rf'envsound gui --server {re.escape(demo.grpc_target)} --model (\S+)', usage)
   assert shown and shown[1] in served, usage
   clip = np.load(next((demo.workdir / 'npy').rglob('*.npy')))
