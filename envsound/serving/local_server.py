@@ -36,6 +36,7 @@ class ModelServer:
     self._config_thread: Optional[threading.Thread] = None
     self.health = health.ModelHealth()
     self.metrics: metrics.Metrics = metrics.NO_METRICS
+    self._metrics_path: Optional[str] = None
 
   def _monitoring(self) -> Optional[str]:
     """Turns on the metrics --monitoring_config_file asks for; returns their REST path."""
@@ -47,16 +48,25 @@ class ModelServer:
       self.metrics = metrics.PrometheusMetrics()
     return path
 
-  def start(self) -> 'ModelServer':
-    """Loads every configured model, then opens the ports."""
+  def load(self) -> 'ModelServer':
+    """Loads every configured model (once) without opening a port."""
+    if self.manager is not None:
+      return self
     opts = self.options
-    metrics_path = self._monitoring()
+    self._metrics_path = self._monitoring()
     batching = (model_config.read_batching_parameters(opts.batching_parameters_file)
                 if opts.enable_batching else None)
     self.manager = ModelManager(model_server_config(opts), batching,
                                 opts.allow_version_labels_for_unavailable_models,
                                 self.metrics, self.health.update)
     self.manager.start_polling(opts.file_system_poll_wait_seconds)
+    return self
+
+  def start(self) -> 'ModelServer':
+    """Loads every configured model (unless load() did), then opens the ports."""
+    opts = self.options
+    self.load()
+    metrics_path = self._metrics_path
     self._grpc = grpc.server(futures.ThreadPoolExecutor(opts.grpc_max_threads),
                              options=opts.channel_args(),
                              maximum_concurrent_rpcs=opts.grpc_max_threads * 4)

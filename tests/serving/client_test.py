@@ -299,16 +299,16 @@ def test_the_retry_policy_retries_only_unavailable(flaky_server, answers, retrie
 
 
 def test_retries_reach_a_server_that_starts_after_the_first_call(serving_dir, prediction_stub):
-  """The server is envsound serve's ModelServer, started in this process a moment after
-  the client's first call; it opens its port only once its model has loaded."""
+  """The server is envsound serve's ModelServer: its model is loaded first, and its port opens
+  a moment after the client's first call was refused."""
   port = free_port()
   server = ModelServer(ServerOptions(
       port=port, rest_api_port=0, model_name=MODEL, model_base_path=str(serving_dir / MODEL),
-      file_system_poll_wait_seconds=0))
+      file_system_poll_wait_seconds=0)).load()
   failures, started = [], threading.Event()
 
   def start_later():
-    time.sleep(0.5)
+    time.sleep(0.3)
     try:
       server.start()
       started.set()
@@ -317,15 +317,17 @@ def test_retries_reach_a_server_that_starts_after_the_first_call(serving_dir, pr
 
   thread = threading.Thread(target=start_later, daemon=True)
   try:
-    # Back-offs of 0.5, 1, 2 and 4 s (+-20%): about 7.5 s for the server to come up.
-    with Client(f'127.0.0.1:{port}', timeout_s=30, max_retries=4, backoff_s=0.5) as late:
+    # Retries after back-offs of about 2, 4, 8 and 16 s; the port opens at 0.3 s and the
+    # channel reconnects within its own 1 s (+-20%) reconnect back-off.
+    with Client(f'127.0.0.1:{port}', timeout_s=120, max_retries=4, backoff_s=2) as late:
       thread.start()
-      assert not started.is_set()  # it does not exist at the first call
+      assert not started.is_set()  # its port is not open at the first call
       result = late.predict(MODEL, CLIPS[:3])
   finally:
     thread.join(60)
     server.stop()
   assert not failures
+  assert started.is_set()
   assert result.model_version == 2 and result.class_names == CLASSES
   np.testing.assert_allclose(result.probabilities, _grpc_probabilities(prediction_stub, CLIPS[:3]),
                              rtol=1e-6, atol=1e-7)
