@@ -51,7 +51,8 @@ CLASSIFY_CLASSES = 'classes'         # string [batch, num_classes]: the class na
 CLASSIFY_SCORES = 'scores'           # float32 [batch, num_classes]: their probabilities
 
 # Output keys of every prediction signature.
-PROBABILITIES = 'probabilities'      # float32 [batch, num_classes], rows sum to 1
+PROBABILITIES = 'probabilities'      # float32 [batch, num_classes]: softmax (rows sum to 1), or
+                                     # per-class sigmoids for a multi-label target (core/targets.py)
 TOP_CLASS = 'top_class'              # string [batch]
 TOP_SCORE = 'top_score'              # float32 [batch]
 CLASS_NAMES = 'class_names'          # string [batch, num_classes] (same row for each clip)
@@ -62,6 +63,7 @@ REFERENCE_INDEX_INPUT = 'index'         # int64 [batch]: rows of the reference s
 REFERENCE_COUNT = 'count'               # int64 [batch]: size of the reference set (every row)
 REFERENCE_CLIP_ID = 'clip_id'           # string [batch]: "<video_id>:<start seconds>"
 REFERENCE_ENVIRONMENT = 'environment_name'  # string [batch]: true environment of the clip
+LABELS_FILE = 'labels.txt'  # <SavedModel>/assets.extra/: the class names, one a line, in index order
 PREDICTION_OUTPUTS = (PROBABILITIES, TOP_CLASS, TOP_SCORE, CLASS_NAMES, PENULTIMATE, MAP_XY)
 
 
@@ -104,6 +106,7 @@ def requantize(values):
 AUDIO_EMBEDDING_XF = transformed_name(AUDIO_EMBEDDING_KEY)  # float32 [NUM_FRAMES * EMBEDDING_DIM], normalised
 MASK_XF = transformed_name('mask')              # float32 [NUM_FRAMES]: 1 for real frames, 0 for pad
 LABEL_XF = transformed_name(ENVIRONMENT_KEY)    # int64 []: environment index, -1 when absent
+TAGS_XF = transformed_name(LABELS_KEY)  # float32 [num AudioSet classes]: multi-hot ``labels``
 CLIP_ID_XF = transformed_name('clip_id')  # string []: "<video_id>:<start seconds>"
 
 # The VGGish SavedModel (``envsound vggish export``): 16 kHz mono float32 waveforms in [-1, 1]

@@ -49,6 +49,12 @@ def register(subparsers) -> None:
                    help='DirectRunner workers, 0 = one per core (default: %(default)s)')
   run.add_argument('--report-dir', type=pathlib.Path, default=None,
                    help='where the results report goes (default: <pipeline-root>/report)')
+  run.add_argument('--target', dest='label_target', default='environment',
+                   choices=('environment', 'audioset'),
+                   help="what every approach learns: envsound's environments (one per clip, "
+                        "accuracy) or AudioSet's 527 classes as multi-label tagging (mAP, AUC "
+                        "and d' on the eval split, beside the published figures) "
+                        '(default: %(default)s)')
   run.add_argument('--no-cache', action='store_true', help='rerun every component')
   _add_tuning(run)
   run.add_argument('--verbose', action='store_true', default=argparse.SUPPRESS,
@@ -63,6 +69,10 @@ def register(subparsers) -> None:
   _add_common(comp)
   comp.add_argument('--target', choices=('vertex',), default='vertex',
                     help='orchestrator (default: %(default)s)')
+  comp.add_argument('--label-target', dest='label_target', default='environment',
+                    choices=('environment', 'audioset'),
+                    help="what every approach learns (`pipeline run --target`) "
+                         '(default: %(default)s)')
   comp.add_argument('--output', type=pathlib.Path, default=pathlib.Path('envsound_vertex.json'),
                     help='the JSON file to write (default: %(default)s)')
   comp.add_argument('--beam-runner', choices=('direct', 'dataflow'), default='dataflow',
@@ -91,7 +101,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
   parser.add_argument('--min-accuracy', type=float, default=None,
                       help='push a model whose validation accuracy reaches this, instead of '
                            'requiring it to beat the reference (logistic regression on pooled '
-                           'embeddings) and the majority class (default: the comparison)')
+                           'embeddings) and the majority class (default: the comparison); '
+                           'environment target only')
+  parser.add_argument('--min-map', type=float, default=None,
+                      help='with --target audioset: push a model whose eval mAP reaches this, '
+                           'instead of requiring it to beat the reference (one-vs-rest '
+                           'logistic regression) and the label prior (default: the comparison)')
   cloud = parser.add_argument_group('Google Cloud (Dataflow / Vertex AI)')
   cloud.add_argument('--project', help='Google Cloud project')
   cloud.add_argument('--region', help='region, e.g. europe-west1')
@@ -146,16 +161,20 @@ def make_config(args: argparse.Namespace, *, cloud: bool):
   try:
     tune = (configs.TuningBudget(args.tune_trials, args.tune_minutes)
             if getattr(args, 'tune', False) else None)
+  except ValueError as e:
+    raise EnvsoundError(f'--tune-trials/--tune-minutes: {e}') from e
+  try:
     cfg = configs.PipelineConfig(
         data_root=data, pipeline_root=pipeline_root, serving_dir=serving_dir,
         approaches=approaches, max_clips=args.max_clips, unbalanced_cap=args.unbalanced_cap,
-        epochs=args.epochs, min_accuracy=args.min_accuracy, class_csv=class_csv,
-        enable_cache=not getattr(args, 'no_cache', False), tune=tune)
+        epochs=args.epochs, min_accuracy=args.min_accuracy, min_map=args.min_map,
+        class_csv=class_csv, enable_cache=not getattr(args, 'no_cache', False), tune=tune,
+        target=args.label_target)
     cfg.selected_approaches  # pylint: disable=pointless-statement  (validates the names)
   except KeyError as e:
     raise EnvsoundError(f'--approaches: {e.args[0]}') from e
   except ValueError as e:
-    raise EnvsoundError(f'--tune-trials/--tune-minutes: {e}') from e
+    raise EnvsoundError(str(e)) from e
   return cfg
 
 
@@ -233,8 +252,8 @@ def _compile(args: argparse.Namespace) -> int:
   if not args.image:
     raise EnvsoundError(f'--image is required (the image built from envsound/pipeline/Dockerfile, '
                         f'e.g. {DEFAULT_IMAGE})')
-  cfg = dataclasses.replace(make_config(args, cloud=True),
-                            schema_file=vertex_runner.IMAGE_SCHEMA_FILE)
+  cfg = make_config(args, cloud=True)
+  cfg = dataclasses.replace(cfg, schema_file=vertex_runner.image_schema_file(cfg.target_spec))
   beam = (dataflow_beam_args(args) if args.beam_runner == 'dataflow'
           else beam_args.direct_args('multi_processing'))
   path = vertex_runner.compile_vertex(cfg, str(args.output), image=args.image,

@@ -5,13 +5,14 @@ import pathlib
 from typing import Any, Mapping, Optional, Tuple
 
 from envsound.core import approaches as approaches_lib
-from envsound.core import features
+from envsound.core import features, targets
 
 PIPELINE_NAME = 'envsound'
 DEFAULT_UNBALANCED_CAP = 150_000   # clips in the 'balanced + unbalanced' training set
 METADATA_FILE = 'metadata.sqlite'
-# The curated raw schema installed with envsound (ImportSchemaGen reads it where it runs).
-RAW_SCHEMA = str(pathlib.Path(__file__).resolve().parent.parent / 'schemas' / 'audioset_raw.pbtxt')
+# The curated raw schemas installed with envsound (ImportSchemaGen reads one where it runs).
+SCHEMA_DIR = pathlib.Path(__file__).resolve().parent.parent / 'schemas'
+RAW_SCHEMA = str(SCHEMA_DIR / targets.ENVIRONMENT.schema_file)
 
 # Input splits of an AudioSet release, as globs under its root. `*_train` matches
 # bal_train and unbal_train; ingestion gives bal_train priority when it caps.
@@ -32,12 +33,14 @@ class IngestionConfig:
     class_csv: the release's ``class_labels_indices.csv``.
     max_train_clips: cap on training clips (per-environment fair caps); None keeps all.
     max_eval_clips: cap on validation clips; None keeps all.
+    target: the run's target (``core.targets``): which clips are kept.
   """
   train_pattern: str
   eval_pattern: str
   class_csv: str
   max_train_clips: Optional[int] = None
   max_eval_clips: Optional[int] = None
+  target: str = targets.DEFAULT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,13 +74,18 @@ class PipelineConfig:
     epochs: training epochs (None: each approach's default).
     hyperparameters: overrides merged into every Trainer's ``custom_config``.
     min_accuracy: an absolute accuracy threshold that replaces the quality gate's comparison
-      with the reference and the majority class (None: the gate compares).
+      with the reference and the majority class (None: the gate compares); environment
+      target only.
+    min_map: for a multi-label target, an absolute eval mAP threshold that replaces the
+      gate's comparison with the reference and the label prior (None: the gate compares).
     pipeline_name: TFX pipeline name (MLMD context).
     enable_cache: reuse outputs of components whose inputs did not change.
-    schema_file: the curated raw schema, as the executors see it.
+    schema_file: the curated raw schema, as the executors see it (None: the target's,
+      installed with envsound).
     class_csv: the release's class list (default: ``<data_root>/class_labels_indices.csv``).
     tune: a budget adds a Tuner per approach; None reuses each approach's latest tuning
       result, if any (pipeline/tuning.py).
+    target: what every approach learns (``core.targets``): 'environment' or 'audioset'.
   """
   data_root: str
   pipeline_root: str
@@ -88,11 +96,32 @@ class PipelineConfig:
   epochs: Optional[int] = None
   hyperparameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
   min_accuracy: Optional[float] = None
+  min_map: Optional[float] = None
   pipeline_name: str = PIPELINE_NAME
   enable_cache: bool = True
-  schema_file: str = RAW_SCHEMA
+  schema_file: Optional[str] = None
   class_csv: Optional[str] = None
   tune: Optional[TuningBudget] = None
+  target: str = targets.DEFAULT
+
+  def __post_init__(self):
+    multi_label = self.target_spec.multi_label
+    if self.tune is not None and multi_label:
+      raise ValueError(f'--tune searches on accuracy; the {self.target} target has none')
+    if multi_label and self.min_accuracy is not None:
+      raise ValueError(f'--min-accuracy is for the environment target; the {self.target} '
+                       'target is gated on mAP (--min-map)')
+    if not multi_label and self.min_map is not None:
+      raise ValueError('--min-map is for a multi-label target (--target audioset)')
+
+  @property
+  def target_spec(self) -> targets.Target:
+    return targets.by_name(self.target)
+
+  @property
+  def raw_schema(self) -> str:
+    """The schema file ImportSchemaGen reads."""
+    return self.schema_file or str(SCHEMA_DIR / self.target_spec.schema_file)
 
   @property
   def selected_approaches(self) -> Tuple[approaches_lib.Approach, ...]:
@@ -112,13 +141,14 @@ class PipelineConfig:
     return IngestionConfig(
         train_pattern=TRAIN_PATTERNS[training_set], eval_pattern=EVAL_PATTERN,
         class_csv=self.class_csv or join(self.data_root, features.CLASS_CSV),
-        max_train_clips=cap, max_eval_clips=self.max_clips)
+        max_train_clips=cap, max_eval_clips=self.max_clips, target=self.target)
 
   def custom_config(self, approach: approaches_lib.Approach,
                     class_names: Tuple[str, ...]) -> dict:
     """Returns the Trainer ``custom_config`` of ``approach``."""
     config = {'approach': approach.name, 'model_name': approach.model_name,
-              'class_names': list(class_names), **approach.hyperparameters,
+              'class_names': list(class_names), 'target': self.target,
+              **approach.hyperparameters,
               **self.hyperparameters}
     if self.epochs is not None:
       config['epochs'] = self.epochs

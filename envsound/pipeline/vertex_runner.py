@@ -4,8 +4,14 @@ from typing import Sequence
 
 from envsound.pipeline import configs
 
-# Where envsound/pipeline/Dockerfile installs envsound's curated schema inside the image.
-IMAGE_SCHEMA_FILE = '/usr/local/lib/python3.10/site-packages/envsound/schemas/audioset_raw.pbtxt'
+# Where envsound/pipeline/Dockerfile installs envsound's curated schemas inside the image.
+IMAGE_SCHEMA_DIR = '/usr/local/lib/python3.10/site-packages/envsound/schemas'
+IMAGE_SCHEMA_FILE = f'{IMAGE_SCHEMA_DIR}/audioset_raw.pbtxt'  # the environment target's
+
+
+def image_schema_file(target) -> str:
+  """The curated raw schema of ``target`` (a core.targets.Target) inside the image."""
+  return f'{IMAGE_SCHEMA_DIR}/{target.schema_file}'
 
 
 def compile_vertex(cfg: configs.PipelineConfig, output_file: str, *, image: str,
