@@ -28,7 +28,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 
 from envsound.components import ingestion, progress, shards
-from envsound.core import atomic
+from envsound.core import atomic, targets
 from envsound.core.errors import EnvsoundError
 
 TRAIN, EVAL = 'train', 'eval'
@@ -46,7 +46,7 @@ def create(input_base: str, cfg) -> FileBasedExampleGen:
   """
   settings = struct_pb2.Struct()
   settings.update({'class_csv': cfg.class_csv, 'max_train_clips': cfg.max_train_clips,
-                   'max_eval_clips': cfg.max_eval_clips})
+                   'max_eval_clips': cfg.max_eval_clips, 'target': cfg.target})
   custom_config = example_gen_pb2.CustomConfig()
   custom_config.custom_config.Pack(settings)
   return AudioSetExampleGen(
@@ -66,6 +66,7 @@ def read_settings(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
   out = json_format.MessageToDict(settings)
   for key in ('max_train_clips', 'max_eval_clips'):
     out[key] = int(out[key]) if out.get(key) is not None else None
+  out.setdefault('target', targets.DEFAULT)  # settings recorded before targets existed
   return out
 
 
@@ -103,7 +104,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     examples.split_names = artifact_utils.encode_split_names([TRAIN, EVAL])
     with self._make_beam_pipeline() as pipeline:
       self._build(pipeline, plan, settings['class_csv'],
-                  lambda split: artifact_utils.get_split_uri([examples], split), counts_path)
+                  lambda split: artifact_utils.get_split_uri([examples], split), counts_path,
+                  settings['target'])
     examples_utils.set_payload_format(examples, PAYLOAD_FORMAT)
     examples_utils.set_file_format(
         examples, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
@@ -117,13 +119,14 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         raise EnvsoundError(f'ingestion kept no {split} clips from {base} (counts: {counts})')
 
   @staticmethod
-  def _build(pipeline: beam.Pipeline, plan, class_csv: str, split_uri, counts_path: str):
+  def _build(pipeline: beam.Pipeline, plan, class_csv: str, split_uri, counts_path: str,
+             target: str = targets.DEFAULT):
     """Adds both splits' ingestion, their TFRecord sinks and the counts file to ``pipeline``."""
     eval_clips, eval_counts, eval_videos = pipeline | 'Eval' >> ingestion.IngestSplit(
-        plan[EVAL][0], class_csv, EVAL, max_clips=plan[EVAL][1])
+        plan[EVAL][0], class_csv, EVAL, max_clips=plan[EVAL][1], target=target)
     train_clips, train_counts, _ = pipeline | 'Train' >> ingestion.IngestSplit(
         plan[TRAIN][0], class_csv, TRAIN, max_clips=plan[TRAIN][1],
-        exclude_videos=eval_videos, emit_videos=False)
+        exclude_videos=eval_videos, emit_videos=False, target=target)
     for split, clips in ((TRAIN, train_clips), (EVAL, eval_clips)):
       _ = clips | f'Write[{split}]' >> shards.WriteShards(
           os.path.join(split_uri(split), write_split.DEFAULT_TF_RECORD_FILE_NAME))

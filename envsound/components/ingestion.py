@@ -2,9 +2,10 @@
 
 Each clip is read and checked by the data layer's reader, given its environment
 (``features.ENVIRONMENT_KEY``, by the taxonomy in ``envsound/schemas/``) and written as it
-was read with that feature added (``labelling``), a reader batch at a time. Clips are dropped, and counted by reason, when they
-are malformed (one of the reader's problem kinds), have no environment, come from a video
-of the validation split, or exceed their environment's cap.
+was read with that feature added (``labelling``), a reader batch at a time. Clips are dropped,
+and counted by reason, when they are malformed (one of the reader's problem kinds), have no
+environment (under a target that keeps those: no label), come from a video of the validation
+split, or exceed their cap group's cap (the environment's; clips without one form a group).
 
 Files are read whole, ``FILES_PER_READ`` per DoFn call, after a Reshuffle of their names
 that spreads them over workers. Nothing downstream groups the clips: a capped split is read
@@ -23,7 +24,7 @@ import tensorflow as tf
 
 from envsound.audioset import reader
 from envsound.components import labelling, progress
-from envsound.core import features
+from envsound.core import features, targets
 from envsound.core.caps import fair_caps
 
 UNASSIGNED = labelling.UNASSIGNED
@@ -71,13 +72,17 @@ def file_groups(source: Tuple[str, int], size: int = FILES_PER_READ
 class _FileDoFn(beam.DoFn):
   """Base of the per-file DoFns: the taxonomy, Beam counters, a progress event per file."""
 
-  def __init__(self, class_csv: str, split: str):
+  def __init__(self, class_csv: str, split: str, target: str = targets.DEFAULT):
     self._class_csv = class_csv
     self._split = split
+    self._keep_unassigned = targets.by_name(target).keep_unassigned
     self._taxonomy = None
 
   def setup(self):
     self._taxonomy = load_taxonomy(self._class_csv)
+
+  def _labelled(self, source, counts: collections.Counter):
+    return labelling.labelled_batches(*source, self._taxonomy, counts, self._keep_unassigned)
 
   def _done(self, paths: Sequence[str], counts: collections.Counter) -> None:
     for reason, n in counts.items():
@@ -86,14 +91,14 @@ class _FileDoFn(beam.DoFn):
 
 
 class _FileKeys(_FileDoFn):
-  """Some files -> {environment: sort keys} of their labelled clips outside ``exclude``."""
+  """Some files -> {cap group: sort keys} of their labelled clips outside ``exclude``."""
 
   def process(self, source: Tuple[Sequence[str], int], exclude=frozenset()):
     keys: Dict[int, List[np.ndarray]] = collections.defaultdict(list)
-    for part in labelling.labelled_batches(*source, self._taxonomy, collections.Counter()):
+    for part in self._labelled(source, collections.Counter()):
       stay = _outside(part.video_ids, exclude)
-      for env in np.unique(part.envs[stay]):
-        keys[int(env)].append(part.keys[stay & (part.envs == env)])
+      for group in np.unique(part.groups[stay]):
+        keys[int(group)].append(part.keys[stay & (part.groups == group)])
     yield {env: np.concatenate(k) for env, k in keys.items()}
     self._done(source[0], collections.Counter())  # drops are counted by the clip pass
 
@@ -101,17 +106,18 @@ class _FileKeys(_FileDoFn):
 class _FileClips(_FileDoFn):
   """Some files -> serialized clips kept; (reason, count) pairs; kept video ids if asked."""
 
-  def __init__(self, class_csv: str, split: str, emit_videos: bool):
-    super().__init__(class_csv, split)
+  def __init__(self, class_csv: str, split: str, emit_videos: bool,
+               target: str = targets.DEFAULT):
+    super().__init__(class_csv, split, target)
     self._emit_videos = emit_videos
 
   def process(self, source: Tuple[Sequence[str], int], limits=None, exclude=frozenset()):
     counts = collections.Counter()
-    for part in labelling.labelled_batches(*source, self._taxonomy, counts):
+    for part in self._labelled(source, counts):
       outside = _outside(part.video_ids, exclude)
       kept = outside.copy()
       if limits is not None:
-        kept &= part.keys <= _limits_of(limits, part.envs)
+        kept &= part.keys <= _limits_of(limits, part.groups)
       counts[VIDEO_IN_EVAL] += int((~outside).sum())
       counts[OVER_CAP] += int((outside & ~kept).sum())
       counts[KEPT] += int(kept.sum())
@@ -131,13 +137,13 @@ def _outside(video_ids: List[bytes], exclude) -> np.ndarray:
       np.ones(len(video_ids), bool)
 
 
-def _limits_of(limits: Dict[int, float], envs: np.ndarray) -> np.ndarray:
-  """Each environment's largest sort key kept (-1: none kept)."""
-  table = np.full(int(envs.max(initial=-1)) + 1, -1.0)
-  for env, limit in limits.items():
-    if env < len(table):
-      table[env] = limit
-  return table[envs]
+def _limits_of(limits: Dict[int, float], groups: np.ndarray) -> np.ndarray:
+  """Each cap group's largest sort key kept (-1: none kept)."""
+  table = np.full(int(groups.max(initial=-1)) + 1, -1.0)
+  for group, limit in limits.items():
+    if group < len(table):
+      table[group] = limit
+  return table[groups]
 
 
 class _SmallestKeys(beam.CombineFn):
@@ -191,7 +197,8 @@ def count_file_reads(sources: List[Tuple[str, int]], capped: bool) -> int:
 
 @beam.ptransform_fn
 def IngestSplit(pipeline, sources: List[Tuple[str, int]], class_csv: str, split: str,  # pylint: disable=invalid-name
-                max_clips: Optional[int] = None, exclude_videos=None, emit_videos=True):
+                max_clips: Optional[int] = None, exclude_videos=None, emit_videos=True,
+                target: str = targets.DEFAULT):
   """Builds one output split: serialized clips, (reason, count) pairs, kept video ids.
 
   Args:
@@ -202,6 +209,7 @@ def IngestSplit(pipeline, sources: List[Tuple[str, int]], class_csv: str, split:
     max_clips: keep at most this many clips, fairly per environment; None keeps all.
     exclude_videos: optional singleton PCollection of a set of video ids to drop.
     emit_videos: return the kept video ids (else an empty set).
+    target: the run's target (``core.targets``): which clips are kept.
 
   Returns:
     (PCollection of serialized SequenceExamples, PCollection of (reason, count),
@@ -216,11 +224,11 @@ def IngestSplit(pipeline, sources: List[Tuple[str, int]], class_csv: str, split:
     side['exclude'] = beam.pvalue.AsSingleton(exclude_videos)
   if max_clips is not None:
     limits = (files
-              | 'ReadKeys' >> beam.ParDo(_FileKeys(class_csv, split), **side)
+              | 'ReadKeys' >> beam.ParDo(_FileKeys(class_csv, split, target), **side)
               | 'Limits' >> beam.CombineGlobally(_SmallestKeys(max_clips)))
     side['limits'] = beam.pvalue.AsSingleton(limits)
   out = files | 'ReadClips' >> beam.ParDo(
-      _FileClips(class_csv, split, emit_videos), **side).with_outputs(
+      _FileClips(class_csv, split, emit_videos, target), **side).with_outputs(
           _COUNTS, _VIDEOS, main='clips')
   counts = out[_COUNTS] | 'CountReasons' >> beam.CombinePerKey(sum)
   videos = out[_VIDEOS] | 'VideoSet' >> beam.combiners.ToSet()

@@ -1,5 +1,8 @@
 """The labelled records of a read: environments, capping sort keys, the records to write.
 
+Which clips are kept depends on the target (``core.targets``): those in an environment, or,
+where the target keeps unassigned clips, every clip with at least one label (written without
+``environment`` when it has none, and capped as one more group beside the environments).
 Works a reader batch at a time: the environments come from the taxonomy's vectorised
 ``environments_of``; each kept record is written as it was read plus its ``environment``
 (``records.with_environment``), so no clip is decoded and encoded again.
@@ -27,41 +30,45 @@ def sort_key(video_id: bytes, start_time: float, priority: int) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class Labelled:
-  """The labelled records of one ``reader.RecordBatch``: which, their environments, sort
-  keys and video ids."""
+  """The labelled records of one ``reader.RecordBatch``: which, their environments (-1:
+  none), cap groups, sort keys and video ids."""
   batch: object       # reader.RecordBatch
   rows: np.ndarray    # int [m]: indices into the batch
   envs: np.ndarray    # int64 [m]
   keys: np.ndarray    # float64 [m]
   video_ids: List[bytes]
+  groups: np.ndarray  # int64 [m]: the cap's group: the environment, or len(taxonomy) for none
 
   def serialized(self, i: int) -> bytes:
     """Labelled record ``i`` with its environment: as read, or encoded again where its
     end time was not given (ingested records always hold one)."""
     row, batch = self.rows[i], self.batch
+    env = int(self.envs[i]) if self.envs[i] >= 0 else None
     if batch.end_given[row]:
-      return records.with_environment(batch.raw[row], self.envs[i])
+      return batch.raw[row] if env is None else records.with_environment(batch.raw[row], env)
     clip = batch.clip(row)
     return records.encode_clip(clip.video_id, clip.start_time_seconds, clip.end_time_seconds,
-                               clip.labels, clip.embedding, self.envs[i])
+                               clip.labels, clip.embedding, env)
 
 
-def labelled_batches(paths: Sequence[str], priority: int, taxonomy, counts: collections.Counter
-                     ) -> Iterator[Labelled]:
+def labelled_batches(paths: Sequence[str], priority: int, taxonomy, counts: collections.Counter,
+                     keep_unassigned: bool = False) -> Iterator[Labelled]:
   """Yields the labelled records of some files, a batch at a time.
 
-  Every dropped clip (a reader problem kind, or UNASSIGNED) is added to ``counts``.
+  Every dropped clip (a reader problem kind, or UNASSIGNED: no environment, or with
+  ``keep_unassigned`` no label at all) is added to ``counts``.
   """
   summary = reader.ReadSummary()
   for batch in reader.read_batches(paths, len(taxonomy.class_labels), skip_invalid=True,
                                    summary=summary):
     envs = taxonomy.environments_of(batch.padded_labels())
-    rows = np.flatnonzero(envs >= 0)
+    rows = np.flatnonzero(np.diff(batch.label_splits) > 0 if keep_unassigned else envs >= 0)
     counts[UNASSIGNED] += len(batch) - len(rows)
     starts = batch.start_times.tolist()
     ids = [batch.video_ids[i].encode() for i in rows]
     keys = np.array([sort_key(v, starts[i], priority) for v, i in zip(ids, rows)], np.float64)
-    yield Labelled(batch, rows, envs[rows], keys, ids)
+    yield Labelled(batch, rows, envs[rows], keys, ids,
+                   np.where(envs[rows] >= 0, envs[rows], len(taxonomy)))
   for problem in summary.problems:
     if problem.kind not in decode.RECORD_KINDS:  # the rest of the file is lost: say where
       logging.warning('ingestion skipped %s', problem)

@@ -6,6 +6,7 @@ benchmarks and notebooks. It reads the raw records through TFXIO with the curate
 tensor representations, exactly as the Transform component does.
 """
 
+import functools
 import os
 import tempfile
 from typing import Mapping
@@ -36,7 +37,7 @@ def raw_tfxio(file_pattern: str, schema: schema_pb2.Schema) -> tfxio.TFSequenceE
 
 
 def run_transform(splits: Mapping[str, str], schema: schema_pb2.Schema, out_dir: str,
-                  analyze_split: str = 'train') -> None:
+                  analyze_split: str = 'train', custom_config=None) -> None:
   """Analyses ``analyze_split`` and transforms every split.
 
   Args:
@@ -44,13 +45,15 @@ def run_transform(splits: Mapping[str, str], schema: schema_pb2.Schema, out_dir:
     schema: raw schema with a tensor_representation_group.
     out_dir: gets ``transform_graph/`` and ``transformed_examples/Split-<name>/``.
     analyze_split: the split whose full-pass statistics the graph keeps.
+    custom_config: the Transform's ``custom_config`` (preprocessing_fn: the target).
   """
   with beam.Pipeline() as p, tft_beam.Context(temp_dir=tempfile.mkdtemp(dir=out_dir)):
     sources = {name: raw_tfxio(pattern, schema) for name, pattern in splits.items()}
     raw = {name: p | f'Read{name}' >> src.BeamSource() for name, src in sources.items()}
     config = sources[analyze_split].TensorAdapterConfig()
     transform_fn = ((raw[analyze_split], config)
-                    | tft_beam.AnalyzeDataset(preprocessing.preprocessing_fn))
+                    | tft_beam.AnalyzeDataset(functools.partial(
+                        preprocessing.preprocessing_fn, custom_config=custom_config)))
     _ = transform_fn | tft_beam.WriteTransformFn(os.path.join(out_dir, TRANSFORM_GRAPH))
     for name in splits:
       (batches, metadata) = (((raw[name], config), transform_fn)

@@ -5,18 +5,20 @@ string RaggedTensor ``[batch, (frames), (1)]`` of 128-byte frames, ``environment
 SparseTensor ``[batch, (1)]``, ``video_id`` and ``start_time_seconds`` SparseTensors. Output
 (features.py): the dequantised frames padded or cut to ``NUM_FRAMES``, normalised per
 dimension with full-pass statistics over real frames and flattened (``AUDIO_EMBEDDING_XF``),
-the frame mask (``MASK_XF``), the label (``LABEL_XF``) and the clip id (``CLIP_ID_XF``, which
+the frame mask (``MASK_XF``), the label (``LABEL_XF``), under a multi-label target
+(``custom_config['target']``, core/targets.py) also the multi-hot ``labels`` (``TAGS_XF``,
+``custom_config['num_classes']`` long), and the clip id (``CLIP_ID_XF``, which
 names the reference clips of the model's map). Serving signatures pass only the frames: TFT
 prunes the outputs of features they lack.
 The serving signatures run this same graph (signatures.py), so nothing is re-implemented.
 """
 
-from typing import Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from envsound.core import features
+from envsound.core import features, targets
 
 _EPSILON = 1e-6
 
@@ -70,19 +72,31 @@ def clip_ids(video_id: tf.SparseTensor, start_time: tf.SparseTensor) -> tf.Tenso
   return tf.strings.join([first_or_default(video_id, ''), start], separator=':')
 
 
-def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+def multi_hot(labels: tf.SparseTensor, num_classes: int) -> tf.Tensor:
+  """float32 ``[batch, num_classes]``: 1 at each of a row's class indices (repeats count once)."""
+  dense = tf.sparse.to_dense(labels, default_value=-1)
+  return tf.reduce_max(tf.one_hot(dense, num_classes, dtype=tf.float32), axis=1)
+
+
+def preprocessing_fn(inputs: Dict[str, tf.Tensor],
+                     custom_config: Optional[Dict[str, Any]] = None) -> Dict[str, tf.Tensor]:
   """tf.Transform callback: raw AudioSet features -> fixed-shape model features.
 
   Args:
-    inputs: raw features as described in the module docstring (``environment``, ``video_id``
-      and ``start_time_seconds`` may be absent, as at serving time; TFT then prunes the
-      outputs made from them).
+    inputs: raw features as described in the module docstring (``environment``,
+      ``labels``, ``video_id`` and ``start_time_seconds`` may be absent, as at serving time;
+      TFT then prunes the outputs made from them).
+    custom_config: the Transform's ``custom_config``: ``target`` (default 'environment') and,
+      for a multi-label target, ``num_classes``.
 
   Returns:
     ``AUDIO_EMBEDDING_XF`` float32 ``[batch, NUM_FRAMES * EMBEDDING_DIM]``, ``MASK_XF`` float32
-    ``[batch, NUM_FRAMES]``, with ``environment`` given ``LABEL_XF`` int64 ``[batch]`` and
-    with ``video_id`` and ``start_time_seconds`` given ``CLIP_ID_XF`` string ``[batch]``.
+    ``[batch, NUM_FRAMES]``, with ``environment`` given ``LABEL_XF`` int64 ``[batch]``, for
+    a multi-label target with ``labels`` given ``TAGS_XF`` float32 ``[batch, num_classes]``,
+    and with ``video_id`` and ``start_time_seconds`` given ``CLIP_ID_XF`` string ``[batch]``.
   """
+  config = custom_config or {}
+  target = targets.by_name(config.get('target', targets.DEFAULT))
   frames = decode_frames(inputs[features.AUDIO_EMBEDDING_KEY])
   dense, mask = pad_frames(frames)
   # Full-pass per-dimension statistics over real frames only (pad frames would bias them).
@@ -97,6 +111,9 @@ def preprocessing_fn(inputs: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
   }
   if features.ENVIRONMENT_KEY in inputs:
     outputs[features.LABEL_XF] = first_or_default(inputs[features.ENVIRONMENT_KEY])
+  if target.multi_label and features.LABELS_KEY in inputs:
+    outputs[features.TAGS_XF] = multi_hot(inputs[features.LABELS_KEY],
+                                          int(config['num_classes']))
   if features.VIDEO_ID_KEY in inputs and features.START_TIME_KEY in inputs:
     outputs[features.CLIP_ID_XF] = clip_ids(inputs[features.VIDEO_ID_KEY],
                                             inputs[features.START_TIME_KEY])
