@@ -33,9 +33,11 @@ def _compression(files: List[str]) -> str:
   return 'GZIP' if files[0].endswith('.gz') else ''
 
 
-def split_label(parsed: Dict[str, tf.Tensor]) -> Tuple[Dict[str, tf.Tensor], tf.Tensor]:
-  """Splits a parsed transformed batch into model inputs and the int64 label."""
-  return {k: parsed[k] for k in MODEL_INPUTS}, parsed[features.LABEL_XF]
+def split_label(parsed: Dict[str, tf.Tensor], label_key: str = features.LABEL_XF
+                ) -> Tuple[Dict[str, tf.Tensor], tf.Tensor]:
+  """Splits a parsed transformed batch into model inputs and the label (``label_key``: the
+  int64 environment, or a target's other label feature)."""
+  return {k: parsed[k] for k in MODEL_INPUTS}, parsed[label_key]
 
 
 def parsed_dataset(file_pattern, tft_output: tft.TFTransformOutput) -> tf.data.Dataset:
@@ -50,7 +52,8 @@ def parsed_dataset(file_pattern, tft_output: tft.TFTransformOutput) -> tf.data.D
 
 
 def input_fn(file_pattern, tft_output: tft.TFTransformOutput, batch_size: int, *,
-             shuffle: bool = True, seed: int = 0) -> tf.data.Dataset:
+             shuffle: bool = True, seed: int = 0,
+             label_key: str = features.LABEL_XF) -> tf.data.Dataset:
   """One epoch of ``({AUDIO_EMBEDDING_XF, MASK_XF}, label)`` batches (Keras repeats it per epoch).
 
   Args:
@@ -59,6 +62,7 @@ def input_fn(file_pattern, tft_output: tft.TFTransformOutput, batch_size: int, *
     batch_size: examples per batch.
     shuffle: reshuffle the examples every epoch (training).
     seed: shuffle seed.
+    label_key: the transformed feature that is the label (the target's).
 
   Returns:
     A tf.data.Dataset; the last batch may be smaller.
@@ -66,7 +70,8 @@ def input_fn(file_pattern, tft_output: tft.TFTransformOutput, batch_size: int, *
   ds = parsed_dataset(file_pattern, tft_output)
   if shuffle:
     ds = ds.shuffle(_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-  return ds.batch(batch_size).map(split_label).prefetch(tf.data.AUTOTUNE)
+  return ds.batch(batch_size).map(lambda p: split_label(p, label_key)).prefetch(
+      tf.data.AUTOTUNE)
 
 
 def read_columns(file_pattern, tft_output: tft.TFTransformOutput,

@@ -50,7 +50,8 @@ class ModelMap:
 
 def read_reference_split(file_pattern, tft_output: tft.TFTransformOutput, cap: int,
                          seed: int) -> Tuple[Dict[str, np.ndarray], np.ndarray, np.ndarray]:
-  """A stratified sample of a transformed split: ``(model inputs, labels, clip ids)``.
+  """A stratified sample of a transformed split's clips in an environment: ``(model inputs,
+  labels, clip ids)``.
 
   Transform outputs written before clip ids were kept have none: rows are then named
   ``"row:<i>"``.
@@ -63,7 +64,8 @@ def read_reference_split(file_pattern, tft_output: tft.TFTransformOutput, cap: i
   columns = data.read_columns(file_pattern, tft_output,
                               keys + ((features.CLIP_ID_XF,) if has_ids else ()))
   labels = columns[features.LABEL_XF]
-  keep = projection.stratified_sample(labels, cap, seed)
+  in_env = np.flatnonzero(labels >= 0)  # clips a multi-label target kept without one: none
+  keep = in_env[projection.stratified_sample(labels[in_env], cap, seed)]
   ids = (np.array([c.decode('utf-8', 'replace') for c in columns[features.CLIP_ID_XF][keep]])
          if has_ids else np.array([f'row:{i}' for i in keep]))
   return {k: columns[k][keep] for k in data.MODEL_INPUTS}, labels[keep], ids

@@ -20,7 +20,9 @@ With a map projection (projection.py's network on the penultimate layer) every p
 signature also returns ``map_xy``, the clip's position on the model's map.
 
 ``save_model`` writes them (``tf.saved_model.save`` marks every signature as a predict
-one; it then sets the classify signature's method name).
+one; it then sets the classify signature's method name) and the class names, one a line in
+index order, to ``assets.extra/labels.txt`` (``features.LABELS_FILE``), for tools that read a
+model's labels from a file.
 """
 
 import os
@@ -30,7 +32,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 
-from envsound.core import features
+from envsound.core import features, warmup
 from envsound.components.model_layers import PENULTIMATE_LAYER
 from envsound.components.reference_map import ReferenceMap, ReferenceSet
 
@@ -163,10 +165,15 @@ METHOD_NAMES = {features.CLASSIFY_SIGNATURE: features.CLASSIFY_METHOD}
 def save_model(model: tf_keras.Model, export_dir: str, tft_output: tft.TFTransformOutput,
                class_names: Sequence[str], map_projection: Optional[tf_keras.Model] = None,
                reference: Optional[ReferenceSet] = None) -> None:
-  """Saves ``model`` with make_signatures' signatures and their TF Serving method names."""
+  """Saves ``model`` with make_signatures' signatures, their TF Serving method names and the
+  labels file."""
   model.save(export_dir, save_format='tf', signatures=make_signatures(
       model, tft_output, class_names, map_projection, reference))
   set_method_names(export_dir, METHOD_NAMES)
+  tf.io.gfile.makedirs(os.path.join(export_dir, warmup.WARMUP_DIR))
+  with tf.io.gfile.GFile(os.path.join(export_dir, warmup.WARMUP_DIR, features.LABELS_FILE),
+                         'w') as f:
+    f.write(''.join(f'{name}\n' for name in class_names))
 
 
 def set_method_names(export_dir: str, method_names: Mapping[str, str]) -> None:

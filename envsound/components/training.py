@@ -2,7 +2,8 @@
 
 A trainer module supplies its ``Hparams`` (a subclass of :class:`TrainerHparams`) and a
 ``build_model(hp, num_classes)``; :func:`train_and_export` does the rest in the order of
-TFX's penguin example: Transform output -> datasets -> model -> fit (TensorBoard, history
+TFX's penguin example: Transform output -> datasets -> model (with the head of the target,
+``custom_config['target']``, heads.py) -> fit (TensorBoard, history
 JSON in ``fn_args.model_run_dir``) -> the model's map on the validation split (model_map.py;
 separation figures in ``fn_args.model_run_dir``) -> SavedModel with signatures.py's
 signatures, ``map_xy`` and ``reference_map`` included.
@@ -20,13 +21,13 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras
 
-from envsound.components import (data, early_stopping, epoch_progress, losses, model_map,
-                                 optimizers, projection, signatures)
-from envsound.core import warmup
+from envsound.components import (data, early_stopping, epoch_progress, heads, losses,
+                                 model_map, optimizers, projection, signatures)
+from envsound.core import targets, warmup
 
 HISTORY_FILE = 'history.json'
 # custom_config keys that describe the run rather than set a hyper-parameter.
-META_KEYS = ('approach', 'model_name', 'class_names')
+META_KEYS = ('approach', 'model_name', 'class_names', 'target')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,14 +122,20 @@ class ExamplesPerSecond(tf_keras.callbacks.Callback):
       logs['examples_per_second'] = self.num_examples / (time.perf_counter() - self._start)
 
 
-def compile_model(model: tf_keras.Model, hp: TrainerHparams, class_counts: np.ndarray) -> None:
-  """Compiles with Adam or AdamW on hp's schedule (optimizers.py), the (focal,
-  class-weighted) cross-entropy and top-class accuracy."""
-  model.compile(
-      optimizer=optimizers.optimizer(hp, int(np.sum(class_counts))),
-      loss=losses.FocalCrossEntropy(hp.focal_gamma,
-                                    losses.class_weights(class_counts, hp.class_weighting)),
-      metrics=[tf_keras.metrics.CategoricalAccuracy(name='accuracy')])
+def compile_model(model: tf_keras.Model, hp: TrainerHparams, class_counts: np.ndarray,
+                  target: targets.Target = targets.ENVIRONMENT, num_examples: int = 0) -> None:
+  """Compiles with Adam or AdamW on hp's schedule (optimizers.py) and the target's loss:
+  the (focal, class-weighted) cross-entropy and top-class accuracy, or for a multi-label
+  target binary cross-entropy and class-averaged AUCs (heads.py). ``num_examples``: the
+  training clips (default: the sum of ``class_counts``, one label per clip)."""
+  examples = num_examples or int(np.sum(class_counts))
+  if target.multi_label:
+    loss, metrics = heads.multi_label_loss(hp), heads.multi_label_metrics()
+  else:
+    loss = losses.FocalCrossEntropy(hp.focal_gamma,
+                                    losses.class_weights(class_counts, hp.class_weighting))
+    metrics = [tf_keras.metrics.CategoricalAccuracy(name='accuracy')]
+  model.compile(optimizer=optimizers.optimizer(hp, examples), loss=loss, metrics=metrics)
 
 
 def train_and_export(fn_args, hp: TrainerHparams,
@@ -146,28 +153,38 @@ def train_and_export(fn_args, hp: TrainerHparams,
   """
   class_names = [str(c) for c in fn_args.custom_config['class_names']]
   num_classes = len(class_names)
+  target = targets.by_name(fn_args.custom_config.get('target', targets.DEFAULT))
   tf_keras.utils.set_random_seed(hp.seed)
   tft_output = tft.TFTransformOutput(fn_args.transform_output)
 
-  one_hot = lambda x, y: (x, tf.one_hot(y, num_classes))
+  one_hot = heads.label_encoder(target, num_classes)
   extra_callbacks = []
-  if hp.early_stopping:
+  if target.multi_label:
+    if hp.early_stopping:
+      raise ValueError('early_stopping monitors accuracy; the multi-label target has none')
+    train = data.input_fn(fn_args.train_files, tft_output, hp.batch_size, seed=hp.seed,
+                          label_key=target.label_key)
+    labels = data.read_columns(fn_args.train_files, tft_output,
+                               (target.label_key,))[target.label_key]
+  elif hp.early_stopping:
     train, holdout, labels = data.holdout_datasets(fn_args.train_files, tft_output,
                                                    hp.batch_size, hp.seed)
     extra_callbacks = early_stopping.callbacks(holdout.map(one_hot), hp.early_stopping)
   else:
     train = data.input_fn(fn_args.train_files, tft_output, hp.batch_size, seed=hp.seed)
     labels = data.read_labels(fn_args.train_files, tft_output)
-  counts = data.class_counts(labels, num_classes)
+  counts = (labels.sum(axis=0).astype(np.int64) if target.multi_label
+            else data.class_counts(labels, num_classes))
   train = train.map(one_hot)
   if hp.mixup_alpha:
     train = mixup(train, hp.mixup_alpha, hp.seed)
-  evaluation = data.input_fn(fn_args.eval_files, tft_output, hp.batch_size, shuffle=False)
+  evaluation = data.input_fn(fn_args.eval_files, tft_output, hp.batch_size, shuffle=False,
+                             label_key=target.label_key)
   evaluation = evaluation.map(one_hot)
 
-  model = build_model(hp, num_classes)
-  compile_model(model, hp, counts)
-  callbacks = [ExamplesPerSecond(int(counts.sum())), *extra_callbacks,
+  model = heads.for_target(build_model(hp, num_classes), target)
+  compile_model(model, hp, counts, target, len(labels))
+  callbacks = [ExamplesPerSecond(len(labels)), *extra_callbacks,
                epoch_progress.EpochProgress(hp.epochs),
                tf_keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq='epoch')]
   history = model.fit(train, validation_data=evaluation, epochs=hp.epochs,
@@ -180,8 +197,11 @@ def train_and_export(fn_args, hp: TrainerHparams,
   with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), 'w') as f:
     json.dump(record, f, indent=1)
 
-  fitted = model_map.fit_model_map(model, fn_args.eval_files, tft_output, class_names, hp.seed,
-                                   hp.map_reference)
+  # The map's reference clips are named by environment, whatever the model's classes.
+  fitted = model_map.fit_model_map(
+      model, fn_args.eval_files, tft_output,
+      targets.ENVIRONMENT.class_names() if target.multi_label else class_names, hp.seed,
+      hp.map_reference)
   model_map.write_separation(fitted, fn_args.model_run_dir)
   signatures.save_model(model, fn_args.serving_model_dir, tft_output, class_names,
                         fitted.projection, fitted.reference)

@@ -114,6 +114,8 @@ def test_run_fn_trains_and_exports(trained_cnn1d):
   assert any('tfevents' in f for _, _, fs in os.walk(args.model_run_dir) for f in fs)
   assert os.path.exists(os.path.join(args.serving_model_dir, 'assets.extra',
                                      'tf_serving_warmup_requests'))
+  with open(os.path.join(args.serving_model_dir, 'assets.extra', features.LABELS_FILE)) as f:
+    assert f.read().splitlines() == list(CLASS_NAMES)
 
 
 def _reference_rows(loaded):
