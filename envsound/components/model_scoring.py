@@ -1,9 +1,11 @@
-"""Scores an exported model on raw AudioSet-format records: per-environment average precision.
+"""Scores an exported model on raw AudioSet-format records: per-environment average precision,
+or, for a multi-label model, the literature's tagging scores.
 
 The report's accuracy and F1 come from the Evaluator's confusion matrices (top-1 decisions);
 average precision needs each clip's probabilities, so this runs the SavedModel's serving
 signature (serialized SequenceExamples in, as the Evaluator feeds it) over an ExampleGen
-split and scores them with multilabel_metrics.
+split and scores them with multilabel_metrics. A multi-label model's clips are scored against
+the multi-hot vector of their AudioSet ``labels`` (:func:`predict_tags`).
 """
 
 from typing import Dict, Sequence, Tuple
@@ -24,6 +26,18 @@ def _files(file_pattern: str):
   return files
 
 
+def _scored_batches(model_dir: str, file_pattern: str, context_spec):
+  """Yields ``(records, their parsed context, the serving signature)`` for each batch of
+  records; ``context_spec`` names the context features to parse."""
+  files = _files(file_pattern)
+  serve = tf.saved_model.load(model_dir).signatures[features.SERVING_SIGNATURE]
+  dataset = tf.data.TFRecordDataset(
+      files, compression_type='GZIP' if files[0].endswith('.gz') else '').batch(_BATCH)
+  for batch in dataset:
+    context, _, _ = tf.io.parse_sequence_example(batch, context_features=context_spec)
+    yield batch, context, lambda records: serve(**{features.SERIALIZED_INPUT: records})
+
+
 def predict_split(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.ndarray]:
   """Environments and probabilities of the records in ``file_pattern`` that have one.
 
@@ -35,24 +49,42 @@ def predict_split(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.nda
   Returns:
     ``(labels [clips], probabilities [clips, classes])``.
   """
-  files = _files(file_pattern)
-  serve = tf.saved_model.load(model_dir).signatures[features.SERVING_SIGNATURE]
   spec = {features.ENVIRONMENT_KEY: tf.io.VarLenFeature(tf.int64)}
   labels, probabilities = [np.zeros(0, np.int64)], []
-  dataset = tf.data.TFRecordDataset(
-      files, compression_type='GZIP' if files[0].endswith('.gz') else '').batch(_BATCH)
-  for batch in dataset:
-    context, _, _ = tf.io.parse_sequence_example(batch, context_features=spec)
+  for batch, context, serve in _scored_batches(model_dir, file_pattern, spec):
     dense = tf.sparse.to_dense(context[features.ENVIRONMENT_KEY], default_value=-1).numpy()
     env = dense[:, 0] if dense.shape[1] else np.full(len(dense), -1)
     keep = env >= 0
     if keep.any():
-      out = serve(**{features.SERIALIZED_INPUT: tf.boolean_mask(batch, keep)})
       labels.append(env[keep])
-      probabilities.append(out[features.PROBABILITIES].numpy())
+      probabilities.append(serve(tf.boolean_mask(batch, keep))[features.PROBABILITIES].numpy())
   if not probabilities:
     raise ValueError(f'{file_pattern}: no record has an {features.ENVIRONMENT_KEY!r} feature')
   return np.concatenate(labels), np.concatenate(probabilities)
+
+
+def predict_tags(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.ndarray]:
+  """Multi-hot AudioSet labels and the model's class scores of every record.
+
+  Returns:
+    ``(labels int64 [clips, classes], scores [clips, classes])``, classes being the model's
+    outputs (a label index beyond them is ignored).
+
+  Raises:
+    FileNotFoundError: no file matches.
+    ValueError: the files hold no record.
+  """
+  spec = {features.LABELS_KEY: tf.io.RaggedFeature(tf.int64, row_splits_dtype=tf.int64)}
+  labels, scores = [], []
+  for batch, context, serve in _scored_batches(model_dir, file_pattern, spec):
+    out = serve(batch)[features.PROBABILITIES].numpy()
+    tags = context[features.LABELS_KEY]
+    labels.append(multilabel_metrics.multi_hot(tags.value_rowids().numpy(),
+                                               tags.flat_values.numpy(), *out.shape))
+    scores.append(out)
+  if not scores:
+    raise ValueError(f'{file_pattern}: no records')
+  return np.concatenate(labels), np.concatenate(scores)
 
 
 def environment_average_precision(model_dir: str, file_pattern: str,

@@ -86,6 +86,16 @@ def tagging_scores(y_true: np.ndarray, scores: np.ndarray) -> TaggingScores:
                        int((~np.isnan(ap)).sum()), int((~np.isnan(roc)).sum()))
 
 
+def multi_hot(rows: np.ndarray, values: np.ndarray, clips: int, classes: int) -> np.ndarray:
+  """int64 ``[clips, classes]``: 1 at (rows[i], values[i]) (a ragged tensor's
+  ``value_rowids()`` and ``flat_values``); values outside ``[0, classes)`` are ignored."""
+  rows, values = np.asarray(rows, np.int64), np.asarray(values, np.int64)
+  out = np.zeros((clips, classes), np.int64)
+  inside = (values >= 0) & (values < classes)
+  out[rows[inside], values[inside]] = 1
+  return out
+
+
 def per_class_average_precision(labels: np.ndarray, probabilities: np.ndarray,
                                 class_names: Sequence[str]) -> Dict[str, float]:
   """One-vs-rest average precision of each class of a single-label classifier.

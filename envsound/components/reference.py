@@ -14,7 +14,7 @@ import dataclasses
 import json
 import os
 import warnings
-from typing import List, Optional, Tuple
+from typing import ClassVar, List, Optional, Tuple
 
 import numpy as np
 
@@ -27,9 +27,30 @@ CV_FOLDS = 3
 RESULT_FILE = 'reference.json'
 
 
+class JsonResult:
+  """A dataclass written to and read from ``<folder>/<RESULT_FILE>`` as JSON (atomically)."""
+  RESULT_FILE: ClassVar[str]
+
+  def write(self, folder: str) -> str:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from envsound.core import atomic  # pylint: disable=import-outside-toplevel
+    path = os.path.join(folder, self.RESULT_FILE)
+    tf.io.gfile.makedirs(folder)
+    with atomic.atomic_file(path, 'w') as f:
+      json.dump(dataclasses.asdict(self), f, indent=1)
+    return path
+
+  @classmethod
+  def read(cls, folder: str):
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    with tf.io.gfile.GFile(os.path.join(folder, cls.RESULT_FILE)) as f:
+      return cls(**json.load(f))
+
+
 @dataclasses.dataclass
-class ReferenceResult:
+class ReferenceResult(JsonResult):
   """How the reference and the majority class score on the validation split."""
+  RESULT_FILE: ClassVar[str] = RESULT_FILE
   accuracy: float
   macro_f1: float
   majority_rate: float   # validation accuracy of always predicting the training majority
@@ -40,21 +61,6 @@ class ReferenceResult:
   confusion: List[List[int]]  # [true, predicted] on the validation split
   # one-vs-rest average precision per class on the validation split (NaN: no clips)
   average_precision: Optional[List[float]] = None
-
-  def write(self, folder: str) -> str:
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from envsound.core import atomic  # pylint: disable=import-outside-toplevel
-    path = os.path.join(folder, RESULT_FILE)
-    tf.io.gfile.makedirs(folder)
-    with atomic.atomic_file(path, 'w') as f:
-      json.dump(dataclasses.asdict(self), f, indent=1)
-    return path
-
-  @classmethod
-  def read(cls, folder: str) -> 'ReferenceResult':
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    with tf.io.gfile.GFile(os.path.join(folder, RESULT_FILE)) as f:
-      return cls(**json.load(f))
 
 
 def pool(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -76,23 +82,30 @@ def pool(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
   return np.concatenate([mean, np.sqrt(var)], axis=1).astype(np.float32)
 
 
-def read_pooled(examples_uri: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
-  """Pooled features and environments of an ExampleGen split (clips without one dropped)."""
+def pooled_batches(examples_uri: str, split: str, context_key: str):
+  """Yields ``(pooled features [b, 256], context[context_key])`` per batch of an ExampleGen
+  split (the context feature as ``records.parse_spec`` parses it)."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f'Split-{split}', '*')))
   if not files:
     raise FileNotFoundError(f'no records in {examples_uri}/Split-{split}')
   compression = 'GZIP' if files[0].endswith('.gz') else ''
-  context_spec, sequence_spec = records.parse_spec(features.ENVIRONMENT_KEY)
-  xs = [np.zeros((0, 2 * features.EMBEDDING_DIM), np.float32)]
-  ys = [np.zeros(0, np.int64)]
+  context_spec, sequence_spec = records.parse_spec(context_key)
   for batch in tf.data.TFRecordDataset(files, compression_type=compression).batch(1024):
     context, sequence, _ = tf.io.parse_sequence_example(batch, context_spec, sequence_spec)
     raw = sequence[features.AUDIO_EMBEDDING_KEY]
     frames = tf.io.decode_raw(raw.flat_values, tf.uint8, fixed_length=features.EMBEDDING_DIM)
     clips = tf.RaggedTensor.from_row_splits(frames, raw.row_splits)
-    xs.append(pool(clips.to_tensor().numpy(), clips.row_lengths().numpy()))
-    ys.append(context[features.ENVIRONMENT_KEY].numpy())
+    yield pool(clips.to_tensor().numpy(), clips.row_lengths().numpy()), context[context_key]
+
+
+def read_pooled(examples_uri: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
+  """Pooled features and environments of an ExampleGen split (clips without one dropped)."""
+  xs = [np.zeros((0, 2 * features.EMBEDDING_DIM), np.float32)]
+  ys = [np.zeros(0, np.int64)]
+  for x, env in pooled_batches(examples_uri, split, features.ENVIRONMENT_KEY):
+    xs.append(x)
+    ys.append(env.numpy())
   x, y = np.concatenate(xs), np.concatenate(ys)
   return x[y >= 0], y[y >= 0]
 

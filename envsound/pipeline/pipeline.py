@@ -11,13 +11,14 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
 from envsound.core import approaches as approaches_lib
+from envsound.core import targets
 from envsound.components import atomic_pusher, audioset_example_gen, quality_gate, transform
 from envsound.pipeline import configs, tuning
 
 
 def schema_component(cfg: configs.PipelineConfig):
   """The curated raw schema: SequenceExample layout and Transform's tensor representations."""
-  return tfx.components.ImportSchemaGen(schema_file=cfg.schema_file)
+  return tfx.components.ImportSchemaGen(schema_file=cfg.raw_schema)
 
 
 def example_gen_component(cfg: configs.PipelineConfig, training_set: str):
@@ -26,18 +27,25 @@ def example_gen_component(cfg: configs.PipelineConfig, training_set: str):
       cfg.data_root, cfg.ingestion(training_set)).with_id(f'ExampleGen_{training_set}')
 
 
-def transform_component(example_gen, schema_gen, training_set: str):
-  """Transform: dequantise, pad/cut to fixed frames, encode labels."""
+def transform_component(example_gen, schema_gen, training_set: str,
+                        target: targets.Target = targets.ENVIRONMENT, num_classes: int = 0):
+  """Transform: dequantise, pad/cut to fixed frames, encode labels (the target's)."""
+  config = ({'target': target.name, 'num_classes': num_classes} if target.multi_label
+            else None)
   return transform.Transform(
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
-      preprocessing_fn=approaches_lib.PREPROCESSING_FN,
+      preprocessing_fn=approaches_lib.PREPROCESSING_FN, custom_config=config,
       disable_statistics=True).with_id(f'Transform_{training_set}')
 
 
-def reference_component(example_gen, training_set: str, num_classes: int):
-  """The reference (linear model on pooled embeddings) and the majority-class rate."""
+def reference_component(example_gen, training_set: str, num_classes: int,
+                        target: targets.Target = targets.ENVIRONMENT):
+  """The reference (linear model on pooled embeddings) and the majority-class rate, or for a
+  multi-label target the one-vs-rest reference and the label prior."""
+  extra = {'target': target.name} if target.multi_label else {}
   return quality_gate.ReferenceGen(examples=example_gen.outputs['examples'],
-                                   num_classes=num_classes).with_id(f'Reference_{training_set}')
+                                   num_classes=num_classes, **extra).with_id(
+                                       f'Reference_{training_set}')
 
 
 def statistics_gen_component(example_gen, training_set: str):
@@ -79,8 +87,14 @@ def resolver_component(approach: approaches_lib.Approach):
 
 def evaluator_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach,
                         example_gen, trainer, resolver, class_names: Sequence[str]):
-  """Evaluator: TFMA on the validation split against the baseline; blesses or not."""
+  """Evaluator: TFMA on the validation split against the baseline; blesses or not. A
+  multi-label target's is tagging_evaluator's (mAP, AUC, d' of the exported model)."""
   # pylint: disable=import-outside-toplevel
+  if cfg.target_spec.multi_label:
+    from envsound.components import tagging_evaluator
+    return tagging_evaluator.TaggingEvaluator(
+        examples=example_gen.outputs['examples'], model=trainer.outputs['model'],
+        baseline_model=resolver.outputs['model']).with_id(f'Evaluator_{approach.name}')
   from envsound.components import eval_config as eval_config_lib  # imports TFMA
   eval_config = eval_config_lib.build_eval_config(class_names=tuple(class_names),
                                                   min_accuracy=cfg.min_accuracy or 0.0)
@@ -92,12 +106,15 @@ def evaluator_component(cfg: configs.PipelineConfig, approach: approaches_lib.Ap
 
 def quality_gate_component(cfg: configs.PipelineConfig, approach: approaches_lib.Approach,
                            trainer, evaluator, reference):
-  """The gate: beats the reference and the majority class (or ``--min-accuracy``)?"""
+  """The gate: beats the reference and the majority class (or ``--min-accuracy``)? For a
+  multi-label target: mAP above the reference's and the label prior's (or ``--min-map``)?"""
+  minimum = cfg.min_map if cfg.target_spec.multi_label else cfg.min_accuracy
+  extra = {'target': cfg.target} if cfg.target_spec.multi_label else {}
   return quality_gate.QualityGate(
       model=trainer.outputs['model'], evaluation=evaluator.outputs['evaluation'],
       evaluator_blessing=evaluator.outputs['blessing'],
       reference=reference.outputs['reference'],
-      min_accuracy=-1.0 if cfg.min_accuracy is None else cfg.min_accuracy).with_id(
+      min_accuracy=-1.0 if minimum is None else minimum, **extra).with_id(
           f'QualityGate_{approach.name}')
 
 
@@ -113,8 +130,10 @@ def pusher_component(cfg: configs.PipelineConfig, approach: approaches_lib.Appro
   ).with_id(f'Pusher_{approach.name}')
 
 
-def data_components(cfg: configs.PipelineConfig) -> Tuple[List, Any, Dict, Dict]:
-  """Returns the data half: (components, schema_gen, example_gens, transforms by set)."""
+def data_components(cfg: configs.PipelineConfig, num_classes: int = 0
+                    ) -> Tuple[List, Any, Dict, Dict]:
+  """Returns the data half: (components, schema_gen, example_gens, transforms by set);
+  ``num_classes``: the length of a multi-label target's label vector."""
   schema_gen = schema_component(cfg)
   components: List = [schema_gen]
   example_gens, transforms = {}, {}
@@ -122,7 +141,8 @@ def data_components(cfg: configs.PipelineConfig) -> Tuple[List, Any, Dict, Dict]
     example_gen = example_gen_component(cfg, training_set)
     statistics_gen = statistics_gen_component(example_gen, training_set)
     example_validator = example_validator_component(statistics_gen, schema_gen, training_set)
-    transform = transform_component(example_gen, schema_gen, training_set)
+    transform = transform_component(example_gen, schema_gen, training_set, cfg.target_spec,
+                                    num_classes)
     components += [example_gen, statistics_gen, example_validator, transform]
     example_gens[training_set] = example_gen
     transforms[training_set] = transform
@@ -139,12 +159,13 @@ def create_pipeline(cfg: configs.PipelineConfig, *, metadata_connection_config=N
       orchestrator (Vertex AI) provide one.
     beam_pipeline_args: arguments of every Beam-based component (runner, workers...).
   """
-  from envsound.core.taxonomy import load_taxonomy  # pylint: disable=import-outside-toplevel
-  class_names = tuple(load_taxonomy().names)
-  components, schema_gen, example_gens, transforms = data_components(cfg)
+  target = cfg.target_spec
+  class_names = target.class_names(cfg.ingestion(approaches_lib.BALANCED).class_csv)
+  components, schema_gen, example_gens, transforms = data_components(cfg, len(class_names))
   references = {}
   for training_set, example_gen in example_gens.items():
-    references[training_set] = reference_component(example_gen, training_set, len(class_names))
+    references[training_set] = reference_component(example_gen, training_set, len(class_names),
+                                                   target)
     components.append(references[training_set])
   for approach in cfg.selected_approaches:
     transform = transforms[approach.training_set]
