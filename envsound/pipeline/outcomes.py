@@ -64,7 +64,9 @@ def _model_run(artifact) -> List[str]:
     history = json.load(f)['history']
   epochs = len(history.get('loss', []))
   accuracy = history.get('val_accuracy', [])
+  pr_auc = history.get('val_pr_auc', [])  # a multi-label target's (heads.py)
   return [f'{epochs} epoch(s)' + (f', validation accuracy {accuracy[-1]:.3f}' if accuracy
+                                  else f', validation PR AUC {pr_auc[-1]:.3f}' if pr_auc
                                   else '')]
 
 
@@ -72,7 +74,11 @@ def _blessing(artifact) -> List[str]:
   """The quality gate's decision and reason; the Evaluator's TFMA thresholds, met or not."""
   props = _props(artifact)
   if not props.get('reason'):  # the Evaluator's: only the quality gate decides what is pushed
-    return ['TFMA thresholds ' + ('met' if props.get('blessed') == 1 else 'not met')]
+    met = props.get('blessed') == 1
+    if 'map' in props:  # the tagging Evaluator's
+      return [f'mAP {props["map"]:.3f}, ' + ('not below' if met else 'below') +
+              ' the last blessed model']
+    return ['TFMA thresholds ' + ('met' if met else 'not met')]
   verdict = 'blessed' if props.get('blessed') == 1 else 'not blessed'
   return [f'{verdict}: {props["reason"]}']
 
@@ -86,6 +92,8 @@ def _pushed(artifact) -> List[str]:
 
 def _reference(artifact) -> List[str]:
   props = _props(artifact)
+  if 'map' in props:  # a multi-label target's
+    return [f'reference mAP {props["map"]:.3f}, label prior {props.get("prior_map", 0.0):.3f}']
   if 'accuracy' not in props:
     return []
   return [f'reference accuracy {props["accuracy"]:.3f}, majority class '

@@ -31,10 +31,12 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path, title: 
   fig.savefig(path, dpi=100)
 
 
-def plot_history(history: Dict[str, Sequence[float]], path, title: str) -> None:
-  """Writes loss and accuracy per epoch, training vs validation, as a PNG."""
-  fig = _figure(10, 4)
-  for ax, metric in zip(fig.subplots(1, 2), ('loss', 'accuracy')):
+def plot_history(history: Dict[str, Sequence[float]], path, title: str,
+                 metrics: Sequence[str] = ('loss', 'accuracy')) -> None:
+  """Writes each metric per epoch (default loss and accuracy), training vs validation, as a
+  PNG."""
+  fig = _figure(5 * len(metrics), 4)
+  for ax, metric in zip(fig.subplots(1, len(metrics)), metrics):
     for key, label in ((metric, 'training'), (f'val_{metric}', 'validation')):
       values = history.get(key)
       if values:

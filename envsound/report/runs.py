@@ -3,8 +3,9 @@
 :func:`open_store` opens a run's SQLite store read-only; :func:`latest_by_component` picks
 each component's latest artifact of a type; :func:`collect` gathers every approach's latest
 ExampleGen counts, Trainer history, Evaluator scores, quality-gate decision and Pusher
-result, and each training set's reference; :func:`execution_spans` gives each
-component's start and end.
+result, and each training set's reference (under a multi-label target, the ExampleGen's
+``target`` setting, the tagging Evaluator's and Reference's figures instead of TFMA's);
+:func:`execution_spans` gives each component's start and end.
 """
 
 import dataclasses
@@ -13,10 +14,11 @@ import os
 from typing import Dict, List, Optional, Tuple
 
 from envsound.components import audioset_example_gen as example_gen_lib
-from envsound.components import quality_gate, training
+from envsound.components import quality_gate, tagging_evaluator, tagging_reference, training
 from envsound.components.model_map import SEPARATION_FILE
 from envsound.components import reference as reference_lib
 from envsound.core import approaches as approaches_lib
+from envsound.core import targets
 from envsound.core.errors import EnvsoundError
 from envsound.report import scores as scores_lib
 from envsound.report import tfma_results
@@ -36,6 +38,7 @@ class ApproachResult:
   gate_reason: Optional[str] = None  # the quality gate's decision in words
   separation: Optional[dict] = None  # the Trainer's separation.json, when it wrote one
   model_uri: Optional[str] = None  # the evaluated Trainer Model artifact
+  tagging: Optional[dict] = None  # a multi-label target's eval figures (tagging.json)
   missing: List[str] = dataclasses.field(default_factory=list)
 
   @property
@@ -49,7 +52,8 @@ class RunRecord:
   results: List[ApproachResult]
   examples: Dict[str, object]  # training set -> ExampleGen Examples artifact
   settings: Dict[str, dict]    # training set -> ExampleGen settings
-  references: Dict[str, reference_lib.ReferenceResult]  # training set -> its reference
+  references: Dict[str, object]  # training set -> its reference (the target's result type)
+  target: str = targets.DEFAULT  # what the run's models learnt (its ExampleGens' setting)
 
 
 def open_store(metadata_path: str):
@@ -159,9 +163,14 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
     if artifact is not None:
       examples[training_set] = artifact
       settings[training_set] = _example_gen_settings(store, artifact)
+  target = targets.by_name(next((s['target'] for s in settings.values() if 'target' in s),
+                                targets.DEFAULT))
+  reader = (tagging_reference.TaggingReference if target.multi_label
+            else reference_lib.ReferenceResult)
+  for training_set in approaches_lib.TRAINING_SETS:
     reference = latest[quality_gate.Reference.TYPE_NAME].get(f'Reference_{training_set}')
     if reference is not None:
-      references[training_set] = reference_lib.ReferenceResult.read(reference.uri)
+      references[training_set] = reader.read(reference.uri)
   results = []
   for approach in approaches_lib.APPROACHES:
     result = ApproachResult(approach)
@@ -183,8 +192,11 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
         or custom_property(blessing, 'current_model_id') != model.id):
       result.missing.append(evaluator)
       continue
-    result.scores = tfma_results.scores_from_eval_result(
-        tfma_results.load_candidate_result(evaluation.uri), num_classes)
+    if target.multi_label:
+      result.tagging = tagging_evaluator.read_scores(evaluation.uri)
+    else:
+      result.scores = tfma_results.scores_from_eval_result(
+          tfma_results.load_candidate_result(evaluation.uri), num_classes)
     result.model_uri = model.uri
     gate = latest['ModelBlessing'].get(f'QualityGate_{approach.name}')
     if gate is not None and custom_property(gate, 'current_model_id') == model.id:
@@ -197,4 +209,4 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
     else:
       result.pushed = (custom_property(pushed, 'pushed_version', '')
                        if custom_property(pushed, 'pushed', 0) else '')
-  return RunRecord(results, examples, settings, references)
+  return RunRecord(results, examples, settings, references, target.name)

@@ -5,7 +5,8 @@ and of the balanced set's reference, and writes the research project's Results t
 data actually used, the quality gate's decisions, the ranking, per-environment metrics
 (average precision from each evaluated model's probabilities on its eval split), confusion
 matrices and training curves into one folder. An approach whose components did not run is
-listed as missing.
+listed as missing. A run of a multi-label target (``--target audioset``) gets the tagging
+report instead (tagging.py: mAP, mean AUC and d' beside the published figures).
 """
 
 import pathlib
@@ -13,8 +14,9 @@ from typing import List, Optional, Sequence
 
 from envsound.core import approaches as approaches_lib
 from envsound.core.atomic import atomic_dir
+from envsound.core import targets
 from envsound.core.taxonomy import load_taxonomy
-from envsound.report import markdown, plots, precision, ranking, runs, separation_text
+from envsound.report import markdown, plots, precision, ranking, runs, separation_text, tagging
 from envsound.report import reference as reference_lib
 from envsound.report.scores import Scores
 
@@ -119,6 +121,8 @@ def write_report(pipeline_root: str, metadata_path: str, out_dir) -> pathlib.Pat
   trained = next((r.history for r in record.results if r.history), None)
   if trained and trained.get('class_names'):
     class_names = list(trained['class_names'])
+  if targets.by_name(record.target).multi_label:
+    return _write_tagging(record, class_names, pipeline_root, out_dir)
   ap_problems = precision.add_average_precision(record, class_names)
   reference, note = None, ''
   balanced = record.references.get(approaches_lib.BALANCED)
@@ -142,4 +146,17 @@ def write_report(pipeline_root: str, metadata_path: str, out_dir) -> pathlib.Pat
     (tmp / REPORT_FILE).write_text(
         render(record, reference, note, class_names, pipeline_root, ap_problems),
         encoding='utf-8')
+  return pathlib.Path(out_dir) / REPORT_FILE
+
+
+def _write_tagging(record: runs.RunRecord, class_names: Sequence[str], pipeline_root: str,
+                   out_dir) -> pathlib.Path:
+  """The tagging report of a multi-label run, and its training curves."""
+  with atomic_dir(out_dir, overwrite=True) as tmp:
+    for r in record.results:
+      if r.history is not None:
+        plots.plot_history(r.history['history'], tmp / f'training_{r.approach.name}.png',
+                           r.approach.title, metrics=('loss', 'pr_auc'))
+    (tmp / REPORT_FILE).write_text(tagging.render(record, class_names, pipeline_root),
+                                   encoding='utf-8')
   return pathlib.Path(out_dir) / REPORT_FILE
