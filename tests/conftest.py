@@ -32,3 +32,16 @@ def xvfb_display():
   with display.for_tests() as name, pytest.MonkeyPatch.context() as patch:
     patch.setenv('DISPLAY', name)
     yield name
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+  """Groups tests for pytest-xdist's ``--dist loadgroup`` (``make test`` runs two workers).
+
+  Each file is one group, so its module fixtures are built once; every test that reads the
+  session's ``envsound demo`` run joins one group, collected first since it is the longest.
+  """
+  for item in items:
+    reads_demo = 'demo' in item.fixturenames
+    item.add_marker(pytest.mark.xdist_group('demo' if reads_demo else item.nodeid.split('::')[0]))
+  items.sort(key=lambda item: 'demo' not in item.fixturenames)
