@@ -127,7 +127,7 @@ class Jobs:
     self.ws.maps = [fitted] if fitted is not None else []
     self._describe_source(fitted)
     self.redraw()
-    self.map_view.canvas.draw()
+    self.map_view.draw_now()
     self.timings['map_drawn'] = time.perf_counter()
     if fitted is not None:
       self.status_var.set(f'{choice}: map of {len(fitted)} reference clips ready.')
@@ -197,7 +197,7 @@ class Jobs:
     self.filter_changed()
     self._describe_source(outcome[0][1])
     self.redraw()
-    self.map_view.canvas.draw()
+    self.map_view.draw_now()
     self.timings['draw'] = time.perf_counter() - t
     self.timings['total'] = time.perf_counter() - started
     self.set_busy(False, f'Predicted {len(first)} clip(s) with {first.model} '

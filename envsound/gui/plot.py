@@ -138,7 +138,9 @@ class MapView(ttk.Frame):
   def mark(self, selected: Sequence[int] = (), picked: Optional[tuple] = None,
            near: Sequence[nn.Point] = ()) -> None:
     """Rings the selected clips in every panel; on ``picked = (panel, Point)`` also rings
-    that point and marks its ``near`` neighbours."""
+    that point and marks its ``near`` neighbours (no redraw when there was and is nothing
+    to mark)."""
+    changed = bool(self._marks)
     for artist in self._marks:
       artist.remove()
     self._marks = []
@@ -154,7 +156,13 @@ class MapView(ttk.Frame):
         x, y = self.offset(k, picked[1])
         self._marks.append(ax.scatter([x], [y], s=300, marker='o', facecolors='none',
                                       edgecolors=SELECTED, linewidths=2.4, zorder=5))
-    self.canvas.draw_idle()
+    if changed or self._marks:
+      self.canvas.draw_idle()
+
+  def draw_now(self) -> None:
+    """Renders the changes queued for idle time at once: the queued redraw runs now, so the
+    figure is drawn once (a ``canvas.draw()`` here would leave it to run again later)."""
+    self.canvas.get_tk_widget().update_idletasks()
 
   def offset(self, panel: int, point: nn.Point) -> np.ndarray:
     """Data coordinates of ``point`` in ``panel``."""

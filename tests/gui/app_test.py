@@ -161,3 +161,20 @@ def test_dead_server_and_a_server_going_away_get_a_banner_with_retry(
   assert app.retry_button.winfo_ismapped()
   assert str(app.predict_button.cget('state')) == 'normal'  # not frozen: Predict works again
   assert [r['environment'] for r in app.table.rows()] == [PENDING] * 5  # nothing half-shown
+
+
+def test_one_predict_draws_the_map_once(make_app, server, clip_data):
+  app = make_app(server=server.grpc_target, models=['tiny_a'],
+                 reference=clip_data['reference'])
+  pump(app, lambda: app.map_view.counts() == [(120, 0)]
+       and all(m.separation for m in app.ws.maps))
+  new = sorted(clip_data['new'].glob('*.npy'))
+  app.load_files(new)
+  settle(app)  # loading redraws the map with no results: not counted
+  draws = {'map': [], 'compare': []}
+  for name, view in (('map', app.map_view), ('compare', app.compare_view)):
+    view.canvas.mpl_connect('draw_event', lambda _e, n=name, v=view: draws[n].append(
+        v.counts()))
+  predict_and_wait(app)
+  settle(app)  # whatever Predict left queued for idle time is drawn now
+  assert draws == {'map': [[(120, len(new))]], 'compare': []}
