@@ -9,7 +9,7 @@ import time
 from typing import Callable, Optional
 
 from envsound.core.errors import EnvsoundError
-from envsound.gui import figures, results as res, session as sess
+from envsound.gui import columns, figures, results as res, session as sess
 from envsound.gui.worker import Cancelled, Job, Worker
 from envsound.gui.window import NO_COMPARE
 from envsound.serving.client_errors import ServerUnavailableError
@@ -193,7 +193,8 @@ class Jobs:
     self.ws.outcome, self.ws.maps = outcome, [m for _, m, _ in outcome]
     self.ws.selection = []
     first = self.ws.predicted
-    self.table.set_results(first.top_class, first.top_score, first.top_k(3))
+    self.table.set_results(first.top_class, first.top_score, first.top_k(3),
+                           columns.short_names(first.class_names))
     self.filter_changed()
     self._describe_source(outcome[0][1])
     self.redraw()

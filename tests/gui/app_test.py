@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from envsound.gui import figures, loader, settings
+from envsound.gui import columns, figures, loader, settings, table
 from envsound.gui.table import PENDING
 from tests.gui.conftest import screenshot
 from tests.gui.xinput import pump, settle
@@ -58,8 +58,11 @@ def test_connect_load_predict_compare_export(make_app, server, clip_data, artifa
   assert len(set(first.top_class)) > 1  # the check below could not pass by chance
   assert [(r['file'], r['environment'], r['confidence']) for r in app.table.rows()] == [
       (p.name, first.top_class[i], f'{first.top_score[i]:.3f}') for i, p in enumerate(new)]
-  for i, row in enumerate(app.table.rows()):
-    assert row['top3'].startswith(f'{first.top_class[i]} {first.top_score[i]:.2f}, ')
+  short = {'urban traffic': 'traffic'}  # the other environments are one word
+  for row, probs in zip(app.table.rows(), first.probabilities):
+    top = np.argsort(-probs)[:3]
+    assert row['top3'] == ' · '.join(
+        f'{short.get(first.class_names[j], first.class_names[j])} {probs[j]:.2f}' for j in top)
   assert app.map_view.counts() == [(120, len(new))]
   assert app.compare_view.counts() == [(120, len(new))] * 2
   # Each map's separation figures are measured after drawing, then fill its title.
@@ -178,3 +181,32 @@ def test_one_predict_draws_the_map_once(make_app, server, clip_data):
   predict_and_wait(app)
   settle(app)  # whatever Predict left queued for idle time is drawn now
   assert draws == {'map': [[(120, len(new))]], 'compare': []}
+
+
+def test_the_table_shows_every_column_at_the_default_size(make_app, server, clip_data,
+                                                          tmp_path):
+  app = make_app(server=server.grpc_target, models=['tiny_a'],
+                 reference=clip_data['reference'])
+  pump(app, lambda: app.map_view.counts() == [(120, 0)])
+  new = sorted(clip_data['new'].glob('*.npy'))
+  long = tmp_path / 'recording_2024-06-01_platform_3_evening_rush_hour_northbound.npy'
+  long.write_bytes(new[1].read_bytes())
+  app.load_files(new + [long])
+  predict_and_wait(app)
+  settle(app)
+  tree, font = app.table.tree, columns.tree_font(app.table.tree)
+  assert tree.xview() == (0.0, 1.0)  # nothing to scroll to
+  rows = tree.get_children()
+  for key in table.FITTED:  # every environment, confidence and Top 3 whole
+    width = tree.column(key, 'width')
+    assert max(font.measure(tree.set(i, key)) for i in rows) < width, key
+  assert len({tree.set(i, 'top3') for i in rows}) > 1
+  shown = {app.table.name(i): tree.set(i, 'file') for i in rows}
+  assert all(shown[p.name] == p.name for p in new)  # short names whole
+  cut = shown[long.name]
+  assert cut != long.name and columns.ELLIPSIS in cut and cut.endswith('.npy')
+  assert font.measure(cut) < tree.column('file', 'width')
+  assert app.table.rows()[-1]['file'] == long.name
+  tree.selection_set(str(len(new)))  # the user selects its row: the full path shows
+  settle(app)
+  assert app.status_var.get() == str(long)
