@@ -201,8 +201,10 @@ class Jobs:
     self.map_view.draw_now()
     self.timings['draw'] = time.perf_counter() - t
     self.timings['total'] = time.perf_counter() - started
+    far = max(self.map_view.off_view, default=0)
     self.set_busy(False, f'Predicted {len(first)} clip(s) with {first.model} '
-                         f'(version {first.model_version}) in {self.timings["total"]:.2f} s.')
+                         f'(version {first.model_version}) in {self.timings["total"]:.2f} s'
+                         + (f'; {far} placed far off the map, outside the view.' if far else '.'))
     self.measure_maps()
 
   def measure_maps(self) -> None:
