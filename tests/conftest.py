@@ -34,14 +34,35 @@ def xvfb_display():
     yield name
 
 
+# Session fixtures that start a process or train a model: the files that use one share a
+# pytest-xdist group, so each is built on one worker only. Most expensive first.
+COSTLY_FIXTURES = ('demo', 'audio_server', 'server', 'trained_cnn1d')
+
+
+def _costly(item) -> list:
+  """(rank, fixture) of the costly session fixtures the test uses, the fixture named by
+  where it is defined (tests/gui and tests/serving each have their own ``server``)."""
+  found = []
+  for rank, name in enumerate(COSTLY_FIXTURES):
+    definitions = item._fixtureinfo.name2fixturedefs.get(name)  # pylint: disable=protected-access
+    if name in item.fixturenames and definitions:
+      found.append((rank, f'{name} from {definitions[-1].baseid or "tests"}'))
+  return found
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
   """Groups tests for pytest-xdist's ``--dist loadgroup`` (``make test`` runs two workers).
 
-  Each file is one group, so its module fixtures are built once; every test that reads the
-  session's ``envsound demo`` run joins one group, collected first since it is the longest.
+  A file is one unit, so its module fixtures are built once; files that use the same costly
+  session fixture form one group, and those groups are collected first (the worker that
+  takes the session's ``envsound demo`` starts on it at once).
   """
+  by_file = {}
   for item in items:
-    reads_demo = 'demo' in item.fixturenames
-    item.add_marker(pytest.mark.xdist_group('demo' if reads_demo else item.nodeid.split('::')[0]))
-  items.sort(key=lambda item: 'demo' not in item.fixturenames)
+    by_file.setdefault(item.nodeid.split('::')[0], []).extend(_costly(item))
+  group = {path: min(found) if found else (len(COSTLY_FIXTURES), path)
+           for path, found in by_file.items()}
+  for item in items:
+    item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split('::')[0]][1]))
+  items.sort(key=lambda item: group[item.nodeid.split('::')[0]][0])
