@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.envsound-installed
 UV_VERSION := 0.13.9
+# pytest-xdist workers for `make test` (tests/conftest.py groups the tests).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test setup lock clean
 
@@ -12,7 +14,7 @@ demo: setup
 	$(BIN)/envsound demo
 
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 setup: $(STAMP)
 

@@ -20,8 +20,8 @@ Each window runs in a fresh process (``--child``), so its first Predict is reall
     of 100 (what ``session.predict`` sends), without the window.
 
 The timings inside a Predict come from the window itself (``App.timings``: predict,
-map = reference fit or transform, draw = table + panels + ``canvas.draw()``); "wall" is from
-``predict_button.invoke()`` until the window is no longer busy, pumping Tk's event loop
+map = reference fit or transform, draw = table + panels + their one draw, ``draw_now``);
+"wall" is from ``predict_button.invoke()`` until the window is no longer busy, pumping Tk's event loop
 every 2 ms.
 
   .venv/bin/python bench/gui_predict.py [--model cnn1d|tiny] [--warm-runs 3]

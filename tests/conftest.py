@@ -32,3 +32,37 @@ def xvfb_display():
   with display.for_tests() as name, pytest.MonkeyPatch.context() as patch:
     patch.setenv('DISPLAY', name)
     yield name
+
+
+# Session fixtures that start a process or train a model: the files that use one share a
+# pytest-xdist group, so each is built on one worker only. Most expensive first.
+COSTLY_FIXTURES = ('demo', 'audio_server', 'server', 'trained_cnn1d')
+
+
+def _costly(item) -> list:
+  """(rank, fixture) of the costly session fixtures the test uses, the fixture named by
+  where it is defined (tests/gui and tests/serving each have their own ``server``)."""
+  found = []
+  for rank, name in enumerate(COSTLY_FIXTURES):
+    definitions = item._fixtureinfo.name2fixturedefs.get(name)  # pylint: disable=protected-access
+    if name in item.fixturenames and definitions:
+      found.append((rank, f'{name} from {definitions[-1].baseid or "tests"}'))
+  return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+  """Groups tests for pytest-xdist's ``--dist loadgroup`` (``make test`` runs two workers).
+
+  A file is one unit, so its module fixtures are built once; files that use the same costly
+  session fixture form one group, and those groups are collected first (the worker that
+  takes the session's ``envsound demo`` starts on it at once).
+  """
+  by_file = {}
+  for item in items:
+    by_file.setdefault(item.nodeid.split('::')[0], []).extend(_costly(item))
+  group = {path: min(found) if found else (len(COSTLY_FIXTURES), path)
+           for path, found in by_file.items()}
+  for item in items:
+    item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split('::')[0]][1]))
+  items.sort(key=lambda item: group[item.nodeid.split('::')[0]][0])

@@ -38,6 +38,23 @@ def classifier_head(x, num_classes: int, hidden: int, dropout: float):
   return tf_keras.layers.Dense(num_classes, activation='softmax', name='probabilities')(x)
 
 
+def temporal_block(x, filters: int, kernel_size: int, dilation: int = 1, dropout: float = 0.0,
+                   residual: bool = False):
+  """Conv1D over time (no bias) -> batch norm -> ReLU -> dropout, optionally residual.
+
+  A residual block adds its input (through a 1x1 convolution when the widths differ) before
+  the ReLU, as in He et al. 2016's blocks.
+  """
+  y = tf_keras.layers.Conv1D(filters, kernel_size, padding='same', dilation_rate=dilation,
+                             use_bias=False)(x)
+  y = tf_keras.layers.BatchNormalization()(y)
+  if residual:
+    skip = x if x.shape[-1] == filters else tf_keras.layers.Conv1D(filters, 1)(x)
+    y = tf_keras.layers.Add()([y, skip])
+  y = tf_keras.layers.Activation('relu')(y)
+  return tf_keras.layers.Dropout(dropout)(y) if dropout else y
+
+
 def _band(batch: tf.Tensor, length: int, max_width: int) -> tf.Tensor:
   """float32 ``[batch, length]``: 0 on one random band of width 0..max_width per row, else 1."""
   width = tf.random.uniform([batch, 1], 0, max_width + 1, dtype=tf.int32)
@@ -80,7 +97,7 @@ class SpecAugment(tf_keras.layers.Layer):
 
 
 class MaskedPooling(tf_keras.layers.Layer):
-  """Pools ``[b, frames, d]`` over real frames: 'mean', 'meanmax' or 'attention'.
+  """Pools ``[b, frames, d]`` over real frames: 'mean', 'meanmax', 'meanstd' or 'attention'.
 
   Attention learns one score per frame (a dense layer), softmaxed over real frames (Kong et
   al. 2019's feature-level attention, simplified).
@@ -88,7 +105,7 @@ class MaskedPooling(tf_keras.layers.Layer):
 
   def __init__(self, mode: str = 'attention', **kwargs):
     super().__init__(**kwargs)
-    if mode not in ('mean', 'meanmax', 'attention'):
+    if mode not in ('mean', 'meanmax', 'meanstd', 'attention'):
       raise ValueError(f'unknown pooling {mode!r}')
     self.mode = mode
     self.score = tf_keras.layers.Dense(1) if mode == 'attention' else None
@@ -103,6 +120,9 @@ class MaskedPooling(tf_keras.layers.Layer):
     mean = tf.reduce_sum(x * m, axis=1) / count
     if self.mode == 'mean':
       return mean
+    if self.mode == 'meanstd':
+      var = tf.reduce_sum(tf.square(x - mean[:, tf.newaxis, :]) * m, axis=1) / count
+      return tf.concat([mean, tf.sqrt(var + 1e-6)], axis=-1)
     return tf.concat([mean, tf.reduce_max(x + (m - 1.0) * 1e9, axis=1)], axis=-1)
 
   def get_config(self):

@@ -220,8 +220,12 @@ class App(jobs.Jobs, AudioFiles, Listen, Dialogs, Window):
                 picked[1:] if here else None, near if here else ())
 
   def rows_selected(self, indices: List[int]) -> None:
+    """Marks the selected rows' clips; one selected row's full path goes to the status bar
+    (the table may elide its name)."""
     self.ws.select(indices)
     self._mark()
+    if len(indices) == 1:
+      self.status_var.set(str(self.ws.clips[indices[0]].path))
 
   def point_picked(self, view, panel: int, point: nn.Point) -> None:
     """Lists and marks the clicked point's nearest neighbours in embedding space."""

@@ -9,7 +9,7 @@ import time
 from typing import Callable, Optional
 
 from envsound.core.errors import EnvsoundError
-from envsound.gui import figures, results as res, session as sess
+from envsound.gui import columns, figures, results as res, session as sess
 from envsound.gui.worker import Cancelled, Job, Worker
 from envsound.gui.window import NO_COMPARE
 from envsound.serving.client_errors import ServerUnavailableError
@@ -127,7 +127,7 @@ class Jobs:
     self.ws.maps = [fitted] if fitted is not None else []
     self._describe_source(fitted)
     self.redraw()
-    self.map_view.canvas.draw()
+    self.map_view.draw_now()
     self.timings['map_drawn'] = time.perf_counter()
     if fitted is not None:
       self.status_var.set(f'{choice}: map of {len(fitted)} reference clips ready.')
@@ -193,15 +193,18 @@ class Jobs:
     self.ws.outcome, self.ws.maps = outcome, [m for _, m, _ in outcome]
     self.ws.selection = []
     first = self.ws.predicted
-    self.table.set_results(first.top_class, first.top_score, first.top_k(3))
+    self.table.set_results(first.top_class, first.top_score, first.top_k(3),
+                           columns.short_names(first.class_names))
     self.filter_changed()
     self._describe_source(outcome[0][1])
     self.redraw()
-    self.map_view.canvas.draw()
+    self.map_view.draw_now()
     self.timings['draw'] = time.perf_counter() - t
     self.timings['total'] = time.perf_counter() - started
+    far = max(self.map_view.off_view, default=0)
     self.set_busy(False, f'Predicted {len(first)} clip(s) with {first.model} '
-                         f'(version {first.model_version}) in {self.timings["total"]:.2f} s.')
+                         f'(version {first.model_version}) in {self.timings["total"]:.2f} s'
+                         + (f'; {far} placed far off the map, outside the view.' if far else '.'))
     self.measure_maps()
 
   def measure_maps(self) -> None:

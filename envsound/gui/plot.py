@@ -71,6 +71,7 @@ class MapView(ttk.Frame):
     self._marks: List = []  # selection rings and neighbour marks
     self._cursor = None
     self._empty: Optional[str] = None  # the text shown while empty; None once drawn
+    self.off_view: List[int] = []  # per drawn panel: new clips too far out to frame
     self.clear(empty_text)
 
   def clear(self, text: str = '') -> None:
@@ -98,6 +99,7 @@ class MapView(ttk.Frame):
     """Draws each panel's reference and new points, a shared legend and tooltips."""
     self._reset()
     self._empty = None
+    self.off_view = []
     for ax in self.axes[len(panels):]:
       ax.clear()
     colours = class_colours([l for p in panels for l in (*p.reference_labels, *p.new_labels)])
@@ -113,7 +115,7 @@ class MapView(ttk.Frame):
       new = ax.scatter(panel.new_points[:, 0], panel.new_points[:, 1], s=110, marker='*',
                        c=[colours[l] for l in panel.new_labels] or None, edgecolors='black',
                        linewidths=0.8, zorder=3, picker=True, pickradius=6)
-      _frame(ax, panel.reference_points, panel.new_points)
+      self.off_view.append(_frame(ax, panel.reference_points, panel.new_points))
       texts[ref], texts[new] = list(panel.reference_text), list(panel.new_text)
       self._reference.append(ref)
       self._new.append(new)
@@ -121,8 +123,12 @@ class MapView(ttk.Frame):
     if any(len(p.new_points) for p in panels):
       handles.append(Line2D([], [], ls='', marker='*', markersize=11, markerfacecolor='white',
                             markeredgecolor='black', label=NEW_LABEL))
-    self.figure.legend(handles=handles, loc='outside right center', fontsize=8,
-                       frameon=False)
+    if len(self.axes) == 1:
+      self.figure.legend(handles=handles, loc='outside right center', fontsize=8,
+                         frameon=False)
+    else:  # below side-by-side maps, which then keep the width their titles need
+      self.figure.legend(handles=handles, loc='outside lower center', fontsize=8,
+                         frameon=False, ncols=min(len(handles), 4))
     self._cursor = mplcursors.cursor(list(texts), hover=mplcursors.HoverMode.Transient)
     self._cursor.connect(
         'add', lambda sel: sel.annotation.set_text(texts[sel.artist][sel.index]))
@@ -138,7 +144,9 @@ class MapView(ttk.Frame):
   def mark(self, selected: Sequence[int] = (), picked: Optional[tuple] = None,
            near: Sequence[nn.Point] = ()) -> None:
     """Rings the selected clips in every panel; on ``picked = (panel, Point)`` also rings
-    that point and marks its ``near`` neighbours."""
+    that point and marks its ``near`` neighbours (no redraw when there was and is nothing
+    to mark)."""
+    changed = bool(self._marks)
     for artist in self._marks:
       artist.remove()
     self._marks = []
@@ -154,7 +162,13 @@ class MapView(ttk.Frame):
         x, y = self.offset(k, picked[1])
         self._marks.append(ax.scatter([x], [y], s=300, marker='o', facecolors='none',
                                       edgecolors=SELECTED, linewidths=2.4, zorder=5))
-    self.canvas.draw_idle()
+    if changed or self._marks:
+      self.canvas.draw_idle()
+
+  def draw_now(self) -> None:
+    """Renders the changes queued for idle time at once: the queued redraw runs now, so the
+    figure is drawn once (a ``canvas.draw()`` here would leave it to run again later)."""
+    self.canvas.get_tk_widget().update_idletasks()
 
   def offset(self, panel: int, point: nn.Point) -> np.ndarray:
     """Data coordinates of ``point`` in ``panel``."""
@@ -211,15 +225,25 @@ class MapView(ttk.Frame):
     return bool(np.min(np.linalg.norm(xy - mouse, axis=1)) <= new.get_pickradius())
 
 
-def _frame(ax, *point_sets: np.ndarray, margin: float = 0.05) -> None:
-  """Fixes the view on every given point (new clips off the reference map included), so
-  marks added later do not move it."""
-  points = np.concatenate([p.reshape(-1, 2) for p in point_sets])
-  points = points[np.isfinite(points).all(axis=1)]
+def _frame(ax, reference: np.ndarray, new: np.ndarray, margin: float = 0.05,
+           reach: float = 3.0) -> int:
+  """Fixes the view on the reference points and every new clip within ``reach`` times the
+  reference map's size beyond it (clips off the reference map included), so marks added
+  later do not move it; returns how many new clips lie farther out, outside the view (a
+  position thousands of map widths away would shrink the map to a dot)."""
+  reference, new = reference.reshape(-1, 2), new.reshape(-1, 2)
+  reference = reference[np.isfinite(reference).all(axis=1)]
+  new = new[np.isfinite(new).all(axis=1)]
+  far = np.zeros(len(new), bool)
+  if len(reference):
+    low, high = reference.min(axis=0), reference.max(axis=0)
+    room = reach * max(float(np.max(high - low)), 1e-3)
+    far = ((new < low - room) | (new > high + room)).any(axis=1)
+  points = np.concatenate([reference, new[~far]])
   if len(points):
     low, high = points.min(axis=0), points.max(axis=0)
     pad = np.maximum((high - low) * margin, 1e-3)
     ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
     ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
   ax.set_autoscale_on(False)
-
+  return int(far.sum())

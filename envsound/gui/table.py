@@ -2,29 +2,31 @@
 list of skipped files."""
 
 import tkinter as tk
-from tkinter import font as tkfont, ttk
+from tkinter import ttk
 from typing import Callable, Dict, List, Sequence, Tuple
 
+from envsound.gui import columns as cols
+
 COLUMNS = (('file', 'File', 140), ('environment', 'Environment', 120),
-           ('confidence', 'Confidence', 90), ('top3', 'Top 3', 300))
+           ('confidence', 'Confidence', 90), ('top3', 'Top 3', 260))
+FITTED = ('environment', 'confidence', 'top3')  # as wide as their content; File the rest
+MIN_FILE = 100  # File's narrowest width (pixels); names longer than it are elided
 PENDING = '…'
-PAD = 28  # pixels beside a column's widest text (cell padding, sort mark)
 
 
-def format_top3(top: Sequence[Tuple[str, float]]) -> str:
-  return ', '.join(f'{name} {p:.2f}' for name, p in top)
-
-
-def fit_columns(tree: ttk.Treeview, columns: Sequence[str], minimum: int = 60) -> None:
+def fit_columns(tree: ttk.Treeview, keys: Sequence[str]) -> None:
   """Sets each column's width to its widest cell or heading, so nothing is cut."""
-  font = tkfont.nametofont('TkDefaultFont')
-  for key in columns:
-    texts = [tree.heading(key, 'text') + ' ▼'] + [tree.set(i, key) for i in tree.get_children()]
-    tree.column(key, width=max(minimum, max(font.measure(t) for t in texts) + PAD))
+  for key in keys:
+    tree.column(key, width=cols.content_width(tree, key, [tree.set(i, key) for i in
+                                                          tree.get_children()]))
 
 
 class ResultsTable(ttk.Frame):
   """A Treeview with one row per clip; row ids are the clip indices as strings.
+
+  Environment, Confidence and Top 3 are as wide as their content; File takes the rest of the
+  table's width (at least ``MIN_FILE``), names too long for it elided in the middle (the
+  full name is each row's text, shown in the window's status bar when the row is selected).
 
   Args:
     parent: the containing widget.
@@ -37,12 +39,14 @@ class ResultsTable(ttk.Frame):
     self._sort: Tuple[str, bool] = ('', False)
     self._set_by_program: List[int] = []  # Tk reports this selection later: not the user's
     self._hidden: List[str] = []  # rows detached by the filter
+    self._width = 0  # the table width the columns were fitted to
+    self._inset = 0  # the tree's border: pixels left of the first column
     self.tree = ttk.Treeview(self, columns=[c for c, _, _ in COLUMNS], show='headings',
                              selectmode='extended')
     for key, title, width in COLUMNS:
       self.tree.heading(key, text=title, command=lambda k=key: self.sort_by(k))
       self.tree.column(key, width=width, anchor='e' if key == 'confidence' else 'w',
-                       stretch=False)
+                       stretch=key == 'file', minwidth=MIN_FILE if key == 'file' else 20)
     scroll = ttk.Scrollbar(self, orient='vertical', command=self.tree.yview)
     across = ttk.Scrollbar(self, orient='horizontal', command=self.tree.xview)
     self.tree.configure(yscrollcommand=scroll.set, xscrollcommand=across.set)
@@ -52,33 +56,75 @@ class ResultsTable(ttk.Frame):
     self.rowconfigure(0, weight=1)
     self.columnconfigure(0, weight=1)
     self.tree.bind('<<TreeviewSelect>>', self._selected)
+    self.tree.bind('<Configure>', self._resized, add='+')
+
+  def _every(self) -> List[str]:
+    return list(self.tree.get_children()) + self._hidden
 
   def set_clips(self, names: Sequence[str]) -> None:
     """Shows one pending row per clip name."""
-    self.tree.delete(*self.tree.get_children(), *self._hidden)
+    self.tree.delete(*self._every())
     self._hidden = []
     for i, name in enumerate(names):
-      self.tree.insert('', 'end', iid=str(i), values=(name, PENDING, '', ''))
-    fit_columns(self.tree, ('file',))
+      self.tree.insert('', 'end', iid=str(i), text=name, values=(name, PENDING, '', ''))
+    self.fit()
 
   def set_results(self, predicted: Sequence[str], confidence: Sequence[float],
-                  top3: Sequence[Sequence[Tuple[str, float]]]) -> None:
-    """Fills the prediction columns, row i for clip i, and re-applies the sort."""
+                  top3: Sequence[Sequence[Tuple[str, float]]],
+                  short: Dict[str, str] = None) -> None:
+    """Fills the prediction columns, row i for clip i, and re-applies the sort.
+
+    Args:
+      short: display names of classes in Top 3 (default :func:`columns.short_names` of
+        the classes in ``top3``).
+    """
+    short = short or cols.short_names(n for top in top3 for n, _ in top)
     for i, (cls, conf, top) in enumerate(zip(predicted, confidence, top3)):
       self.tree.item(str(i), values=(self.tree.set(str(i), 'file'), cls, f'{conf:.3f}',
-                                     format_top3(top)))
-    fit_columns(self.tree, [c for c, _, _ in COLUMNS])
+                                     cols.format_top3(top, short)))
+    self.fit()
     if self._sort[0]:
       self._apply_sort()
 
   def clear_results(self) -> None:
-    for iid in self.tree.get_children() + tuple(self._hidden):
+    for iid in self._every():
       self.tree.item(iid, values=(self.tree.set(iid, 'file'), PENDING, '', ''))
+    self.fit()
+
+  def fit(self) -> None:
+    """Fits the columns to their content and File to the width left, eliding names."""
+    every = self._every()
+    for key in FITTED:
+      self.tree.column(key, width=cols.content_width(
+          self.tree, key, [self.tree.set(i, key) for i in every]))
+    self._width = self.tree.winfo_width()
+    rest = self._inner_width() - sum(self.tree.column(k, 'width') for k in FITTED)
+    width = max(MIN_FILE, rest)
+    self.tree.column('file', width=width)
+    measure = cols.tree_font(self.tree).measure
+    for iid in every:
+      self.tree.set(iid, 'file', cols.elide_middle(self.name(iid), width - cols.PAD, measure))
+
+  def _inner_width(self) -> int:
+    """The width the columns can fill: the tree's, less its border (the first row's x)."""
+    rows = self.tree.get_children()
+    box = self.tree.bbox(rows[0]) if rows else ''
+    if box:
+      self._inset = box[0]
+    return self._width - 2 * self._inset
+
+  def _resized(self, event) -> None:
+    if event.width != self._width:
+      self.fit()
+
+  def name(self, iid: str) -> str:
+    """The full file name of row ``iid``."""
+    return self.tree.item(iid, 'text')
 
   def show_only(self, indices: Sequence[int]) -> None:
     """Shows only the rows of clips ``indices`` (the filter), keeping the sort order."""
     keep = {str(i) for i in indices}
-    every = sorted(self.tree.get_children() + tuple(self._hidden), key=int)
+    every = sorted(self._every(), key=int)
     self._hidden = [iid for iid in every if iid not in keep]
     for iid in self._hidden:
       self.tree.detach(iid)
@@ -88,9 +134,10 @@ class ResultsTable(ttk.Frame):
       self._apply_sort()
 
   def rows(self) -> List[Dict[str, str]]:
-    """The rows on show in display order, as column -> text."""
+    """The rows on show in display order, as column -> text (File: the full name)."""
     keys = [c for c, _, _ in COLUMNS]
-    return [dict(zip(keys, self.tree.item(iid, 'values'))) for iid in self.tree.get_children()]
+    return [dict(zip(keys, self.tree.item(iid, 'values')), file=self.name(iid))
+            for iid in self.tree.get_children()]
 
   def select(self, indices: Sequence[int]) -> None:
     """Selects and shows the rows of clips ``indices`` without calling ``on_select``."""
@@ -113,6 +160,8 @@ class ResultsTable(ttk.Frame):
     key, descending = self._sort
 
     def value(iid):
+      if key == 'file':
+        return self.name(iid).lower()
       text = self.tree.set(iid, key)
       if key == 'confidence':
         return float(text) if text else -1.0

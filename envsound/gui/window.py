@@ -13,6 +13,7 @@ from envsound.gui.selection import Selectors
 from envsound.gui.table import ResultsTable, RowList
 
 NO_COMPARE = '(none)'
+SIDE = 0.52  # the table's share of the window's width: File, environment, confidence, Top 3
 MUTED = '#666'
 # (menu, label, method name, accelerator shown, Tk event sequences)
 MENUS = (
@@ -183,7 +184,7 @@ class Window:
 
   def _place_sash(self, _event=None) -> None:
     self.panes.unbind('<Map>')
-    self.root.after_idle(lambda: self.panes.sashpos(0, int(self.panes.winfo_width() * 0.42)))
+    self.root.after_idle(lambda: self.panes.sashpos(0, int(self.panes.winfo_width() * SIDE)))
 
   # Messages.
   def show_error(self, message: str, retry: Optional[Callable[[], None]] = None) -> None:

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras
 
 from envsound.core import features
 
@@ -42,13 +43,51 @@ def test_cnn1d_ignores_pad_frames():
   garbage[:, 6:] = 0.0
   np.testing.assert_allclose(model(x).numpy(), model(
       {**x, features.AUDIO_EMBEDDING_XF: garbage.reshape(4, -1)}).numpy())
-  for mode in ('mean', 'meanmax', 'attention'):
+  for mode in ('mean', 'meanmax', 'meanstd', 'attention'):
     pool = MaskedPooling(mode)
     frames = tf.constant(garbage)
     noisy = garbage.copy()
     noisy[:, 6:] = 5.0
     np.testing.assert_allclose(pool(frames, x[features.MASK_XF]).numpy(),
                                pool(tf.constant(noisy), x[features.MASK_XF]).numpy(), rtol=1e-5)
+
+
+def test_meanstd_pooling_gives_the_statistics_of_real_frames():
+  x = _inputs(frames=6)
+  frames = x[features.AUDIO_EMBEDDING_XF].reshape(4, 10, 128)
+  pooled = MaskedPooling('meanstd')(tf.constant(frames), x[features.MASK_XF]).numpy()
+  np.testing.assert_allclose(pooled[:, :128], frames[:, :6].mean(1), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(pooled[:, 128:], frames[:, :6].std(1), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize('overrides', [{}, {'residual': True, 'dilation_rate': 2,
+                                            'conv_layers': 3, 'filters': 32,
+                                            'block_dropout': 0.2, 'input_skip': True}])
+def test_cnn1d_builder_trains_a_step_and_round_trips_a_save(overrides, tmp_path):
+  hp = trainer_cnn1d.Hparams(hidden=8, **overrides)
+  model = trainer_cnn1d.build_model(hp, num_classes=3)
+  convs = [l for l in model.layers if isinstance(l, tf_keras.layers.Conv1D)]
+  assert [l.dilation_rate[0] for l in convs if l.kernel_size[0] > 1] == [
+      hp.dilation_rate ** i for i in range(hp.conv_layers)]
+  training.compile_model(model, hp, np.array([4, 4, 4]))
+  x, y = _inputs(batch=12), tf.one_hot(np.arange(12) % 3, 3)
+  before = model(x, training=False).numpy()
+  model.train_on_batch(x, y)
+  after = model(x, training=False).numpy()
+  assert not np.allclose(before, after)  # the step moved the weights
+  model.save(str(tmp_path / 'model'))
+  loaded = tf_keras.models.load_model(str(tmp_path / 'model'), compile=False)
+  np.testing.assert_allclose(loaded(x, training=False).numpy(), after, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('time_pooling', ['flatten', 'mean', 'meanmax'])
+def test_cnn2d_time_pooling_widths(time_pooling):
+  model = trainer_cnn2d.build_model(trainer_cnn2d.Hparams(hidden=8, filters=4,
+                                                          time_pooling=time_pooling), 3)
+  time_steps = {'flatten': 3, 'mean': 1, 'meanmax': 2}[time_pooling]  # 10 frames -> 5 -> 3
+  head = model.get_layer(PENULTIMATE_LAYER)
+  assert head.input.shape[-1] == features.EMBEDDING_DIM * 8 * time_steps
+  assert model(_inputs(), training=False).shape == (4, 3)
 
 
 def test_spec_augment_masks_and_shifts_only_in_training():

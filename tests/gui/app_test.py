@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from envsound.gui import figures, loader, settings
+from envsound.gui import columns, figures, loader, panels, settings, table
 from envsound.gui.table import PENDING
 from tests.gui.conftest import screenshot
 from tests.gui.xinput import pump, settle
@@ -58,8 +58,11 @@ def test_connect_load_predict_compare_export(make_app, server, clip_data, artifa
   assert len(set(first.top_class)) > 1  # the check below could not pass by chance
   assert [(r['file'], r['environment'], r['confidence']) for r in app.table.rows()] == [
       (p.name, first.top_class[i], f'{first.top_score[i]:.3f}') for i, p in enumerate(new)]
-  for i, row in enumerate(app.table.rows()):
-    assert row['top3'].startswith(f'{first.top_class[i]} {first.top_score[i]:.2f}, ')
+  short = {'urban traffic': 'traffic'}  # the other environments are one word
+  for row, probs in zip(app.table.rows(), first.probabilities):
+    top = np.argsort(-probs)[:3]
+    assert row['top3'] == ' · '.join(
+        f'{short.get(first.class_names[j], first.class_names[j])} {probs[j]:.2f}' for j in top)
   assert app.map_view.counts() == [(120, len(new))]
   assert app.compare_view.counts() == [(120, len(new))] * 2
   # Each map's separation figures are measured after drawing, then fill its title.
@@ -111,10 +114,29 @@ def _partition(keys):
   return {frozenset(g) for g in groups.values()}
 
 
-def test_colour_by_true_or_predicted_environment(make_app, server, clip_data):
-  app = make_app(server=server.grpc_target, models=['tiny_a'],
-                 reference=clip_data['reference'])
-  pump(app, lambda: app.map_view.counts() == [(120, 0)])
+@pytest.fixture(scope='module')
+def shared_window(make_shared_app, server, clip_data):
+  return make_shared_app(server=server.grpc_target, models=['tiny_a'],
+                         reference=clip_data['reference'])
+
+
+@pytest.fixture
+def map_ready(shared_window):
+  """The shared window with tiny_a's map drawn, its figures measured, no clips, coloured by
+  true environment."""
+  app = shared_window
+  pump(app, lambda: not app.busy)
+  app.clear_clips()
+  app.colour_var.set(panels.TRUE)
+  app.colour_changed()
+  pump(app, lambda: app.map_view.counts() == [(120, 0)]
+       and all(m.separation for m in app.ws.maps))
+  settle(app)
+  return app
+
+
+def test_colour_by_true_or_predicted_environment(map_ready):
+  app = map_ready
   fitted = app.ws.maps[0]
   assert _partition(fitted.predicted) != _partition(fitted.environments)
 
@@ -136,28 +158,67 @@ def test_more_than_500_files_are_refused(make_app, tmp_path):
 
 
 def test_dead_server_and_a_server_going_away_get_a_banner_with_retry(
-    make_app, served_models, clip_data):
-  from tests.support.server import local_server, pick_unused_port  # pylint: disable=import-outside-toplevel
+    make_app, server, clip_data):
+  # pylint: disable=import-outside-toplevel
+  from tests.support.relay import Relay
+  from tests.support.server import pick_unused_port
   # Nothing listens: the window stays usable and offers Retry.
-  dead = make_app(server=f'127.0.0.1:{pick_unused_port()}', models=['tiny_a'],
-                  reference=clip_data['reference'])
+  dead = make_app(server=f'127.0.0.1:{pick_unused_port()}', models=['tiny_a'])
   pump(dead, lambda: dead.banner_var.get())
   assert dead.banner_var.get().startswith('Connecting to ')
   assert 'failed' in dead.banner_var.get() and 'unavailable' in dead.banner_var.get()
   assert dead.retry_button.winfo_ismapped()
 
-  # A server that answers, then goes away before Predict.
-  with local_server(model_config_file=served_models['config'], rest=False,
-                    probe_model='tiny_a') as running:
-    app = make_app(server=running.grpc_target, models=['tiny_a'],
-                   reference=clip_data['reference'])
-    pump(app, lambda: app.ws.choices)
+  # A server that answers, then goes away before Predict (its port closes, its connections
+  # drop; the real server behind the relay serves on for the other tests).
+  with Relay(server.grpc_port) as relay:
+    app = make_app(server=relay.target, models=['tiny_a'])
+    pump(app, lambda: app.ws.maps)  # connected, the model's own map drawn
     app.load_files(sorted(clip_data['new'].glob('*.npy'))[:5])
-    running.process.terminate()
-    running.process.wait(timeout=30)
+    relay.cut()
     app.predict_button.invoke()
     pump(app, lambda: not app.busy and app.banner_var.get().startswith('Predicting failed'))
   assert 'unavailable' in app.banner_var.get()
   assert app.retry_button.winfo_ismapped()
   assert str(app.predict_button.cget('state')) == 'normal'  # not frozen: Predict works again
   assert [r['environment'] for r in app.table.rows()] == [PENDING] * 5  # nothing half-shown
+
+
+def test_one_predict_draws_the_map_once(map_ready, clip_data):
+  app = map_ready
+  new = sorted(clip_data['new'].glob('*.npy'))
+  app.load_files(new)
+  settle(app)  # loading redraws the map with no results: not counted
+  draws = {'map': [], 'compare': []}
+  for name, view in (('map', app.map_view), ('compare', app.compare_view)):
+    view.canvas.mpl_connect('draw_event', lambda _e, n=name, v=view: draws[n].append(
+        v.counts()))
+  predict_and_wait(app)
+  settle(app)  # whatever Predict left queued for idle time is drawn now
+  assert draws == {'map': [[(120, len(new))]], 'compare': []}
+
+
+def test_the_table_shows_every_column_at_the_default_size(map_ready, clip_data, tmp_path):
+  app = map_ready
+  new = sorted(clip_data['new'].glob('*.npy'))
+  long = tmp_path / 'recording_2024-06-01_platform_3_evening_rush_hour_northbound.npy'
+  long.write_bytes(new[1].read_bytes())
+  app.load_files(new + [long])
+  predict_and_wait(app)
+  settle(app)
+  tree, font = app.table.tree, columns.tree_font(app.table.tree)
+  assert tree.xview() == (0.0, 1.0)  # nothing to scroll to
+  rows = tree.get_children()
+  for key in table.FITTED:  # every environment, confidence and Top 3 whole
+    width = tree.column(key, 'width')
+    assert max(font.measure(tree.set(i, key)) for i in rows) < width, key
+  assert len({tree.set(i, 'top3') for i in rows}) > 1
+  shown = {app.table.name(i): tree.set(i, 'file') for i in rows}
+  assert all(shown[p.name] == p.name for p in new)  # short names whole
+  cut = shown[long.name]
+  assert cut != long.name and columns.ELLIPSIS in cut and cut.endswith('.npy')
+  assert font.measure(cut) < tree.column('file', 'width')
+  assert app.table.rows()[-1]['file'] == long.name
+  tree.selection_set(str(len(new)))  # the user selects its row: the full path shows
+  settle(app)
+  assert app.status_var.get() == str(long)

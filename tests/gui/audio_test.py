@@ -33,9 +33,16 @@ def sound(tmp_path_factory):
   return path
 
 
+@pytest.fixture(scope='module')
+def shared_window(make_shared_app, audio_server):
+  return make_shared_app(server=audio_server.grpc_target, models=[CLASSIFIER])
+
+
 @pytest.fixture
-def connected(make_app, audio_server):
-  app = make_app(server=audio_server.grpc_target, models=[CLASSIFIER])
+def connected(shared_window):
+  """The shared window with no clips and the model's own map drawn."""
+  app = shared_window
+  app.clear_clips()
   pump(app, lambda: app.map_view.counts() == [(REFERENCE_SIZE, 0)])  # the model's own map
   return app
 

@@ -4,6 +4,7 @@ The Tk tests need Xvfb. Outside CI a missing Xvfb skips them; in CI (CI=true) it
 them, so a broken CI image cannot pass by skipping.
 """
 
+import contextlib
 import csv
 import os
 from pathlib import Path
@@ -76,9 +77,9 @@ def served_models(tmp_path_factory):
   return {'config': config, 'names': names}
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def server(served_models):
-  """``envsound serve`` on an unused port, serving both tiny models."""
+  """``envsound serve`` on an unused port, serving both tiny models (tests only read it)."""
   from tests.support.server import local_server  # pylint: disable=import-outside-toplevel
   with local_server(model_config_file=served_models['config'], rest=False,
                     probe_model='tiny_a') as running:
@@ -93,9 +94,9 @@ def artifacts(tmp_path):
   return folder
 
 
-@pytest.fixture
-def make_app(xvfb_display):
-  """Builds windows at the screen's top left corner (closed at the end of the test)."""
+@contextlib.contextmanager
+def _windows():
+  """Builds windows at the screen's top left corner; closes them when the block ends."""
   from envsound.gui import app as gui_app  # pylint: disable=import-outside-toplevel
   made = []
 
@@ -112,6 +113,23 @@ def make_app(xvfb_display):
       window.close()
     except Exception:  # pylint: disable=broad-except  (already closed)
       pass
+
+
+@pytest.fixture
+def make_app(xvfb_display):
+  """Builds windows for one test (closed at its end)."""
+  with _windows() as make:
+    yield make
+
+
+@pytest.fixture(scope='module')
+def make_shared_app(xvfb_display, tmp_path_factory):
+  """Builds windows shared by a module's tests (closed after its last test), with settings
+  kept in a folder of their own until each test's own (``_own_settings``) takes over."""
+  with pytest.MonkeyPatch.context() as patch, _windows() as make:
+    patch.setenv('XDG_CONFIG_HOME', str(tmp_path_factory.mktemp('shared_config')))
+    patch.delenv('ENVSOUND_REFERENCE', raising=False)
+    yield make
 
 
 def screenshot(display, path):

@@ -15,13 +15,14 @@ from tests.gui.xinput import pump, settle
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
 
-@pytest.fixture
-def predicted(make_app, server, clip_data):
-  """A window that has connected, loaded the clips and predicted them (Predict clicked)."""
+@pytest.fixture(scope='module')
+def predicted_once(make_shared_app, server, clip_data):
+  """A window that has connected, loaded the clips and predicted them (Predict clicked),
+  shared by this module's tests."""
   from envsound.serving.client import Client  # pylint: disable=import-outside-toplevel
   from envsound.gui import reference  # pylint: disable=import-outside-toplevel
-  app = make_app(server=server.grpc_target, models=['tiny_a'],
-                 reference=clip_data['reference'])
+  app = make_shared_app(server=server.grpc_target, models=['tiny_a'],
+                        reference=clip_data['reference'])
   pump(app, lambda: app.map_view.counts() == [(120, 0)])
   new = sorted(clip_data['new'].glob('*.npy'))
   app.load_files(new)
@@ -35,6 +36,26 @@ def predicted(make_app, server, clip_data):
     expected = client.predict('tiny_a', [np.load(p) for p in new])
     expected_ref = client.predict('tiny_a', ref.clips)
   return app, new, expected, expected_ref, ref
+
+
+@pytest.fixture
+def predicted(predicted_once):
+  """The shared window as each test starts it: the predictions on show, no filter, no
+  selection, no neighbours listed, the Click tool."""
+  app, new = predicted_once[:2]
+  pump(app, lambda: not app.busy)
+  app.filter_var.set('')
+  app.tool_var.set('click')
+  app.tool_changed()
+  app.rows_selected([])
+  app.table.select([])
+  app.neighbour_list.clear()
+  if [r['environment'] for r in app.table.rows()].count(PENDING):  # a test cut short
+    app.predict()
+    pump(app, lambda: not app.busy)
+  settle(app)
+  assert app.map_view.counts() == [(120, len(new))] and not app.table.selected()
+  return predicted_once
 
 
 def _screen(app, kind, index):

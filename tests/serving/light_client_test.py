@@ -12,7 +12,6 @@ import pytest
 
 from envsound.core import features
 from tests.support import tiny_model
-from tests.support.display import for_tests
 
 pytestmark = pytest.mark.integration
 
@@ -65,19 +64,36 @@ report(frames=list(frames.shape), live_updates=len(updates), predict_exit=code,
        predicted=len(json.loads(out.getvalue())['predictions']))
 '''
 GUI = r'''
-import json, os, sys, tkinter
+import json, os, sys, time, tkinter
 target, model, reference, *paths = sys.argv[1:]
 ''' + _REPORT + r'''
+from envsound.gui import app as gui_app
+windows = []
+make_window = gui_app.App.__init__
+
+def keep_window(self, *args, **kwargs):
+  windows.append(self)
+  make_window(self, *args, **kwargs)
+
+gui_app.App.__init__ = keep_window
 run_loop = tkinter.Misc.mainloop
 
 def bounded_mainloop(widget, n=0):
-  widget.after(8000, widget.quit)  # connect, list the models, load the clips; then close
+  deadline = time.monotonic() + 90  # connect, draw the model's map, load the clips; then close
+  def check():
+    done = windows and windows[0].ws.maps and len(windows[0].ws.clips) == len(paths)
+    if done or time.monotonic() > deadline:
+      widget.quit()
+    else:
+      widget.after(50, check)
+  widget.after(50, check)
   run_loop(widget, n)
 
 tkinter.Misc.mainloop = bounded_mainloop
 from envsound import cli
 code = cli.main(['gui', '--server', target, '--model', model, '--reference', reference, *paths])
-report(gui_exit=code, client_used='envsound.serving.client' in sys.modules)
+report(gui_exit=code, client_used='envsound.serving.client' in sys.modules,
+       clips=len(windows[0].ws.clips), map_points=[len(m) for m in windows[0].ws.maps])
 os._exit(0)  # background workers may still hold the window's client
 '''
 
@@ -113,18 +129,14 @@ def test_the_client_library_and_predict_never_import_tensorflow(server, clip_pat
   assert facts['reference_rows'] == tiny_model.REFERENCE_SIZE
 
 
-@pytest.fixture(scope='module')
-def display():
-  with for_tests() as name:
-    yield name
-
-
-def test_the_desktop_client_never_imports_tensorflow(server, clip_paths, display, tmp_path):
+def test_the_desktop_client_never_imports_tensorflow(server, clip_paths, xvfb_display,
+                                                    tmp_path):
   reference = tmp_path / 'no_reference'
   reference.mkdir()
   facts = _report([sys.executable, '-c', GUI, server.grpc_target, MODEL, str(reference),
-                   *clip_paths], tmp_path, DISPLAY=display)
-  assert facts == {'gui_exit': 0, 'client_used': True, 'tensorflow': []}
+                   *clip_paths], tmp_path, DISPLAY=xvfb_display)
+  assert facts == {'gui_exit': 0, 'client_used': True, 'tensorflow': [],
+                   'clips': len(clip_paths), 'map_points': [tiny_model.REFERENCE_SIZE]}
 
 
 def test_audio_files_and_listening_never_import_tensorflow(audio_server, tmp_path):

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 from tests.support.deadline import wait_for
-from tests.support.ports import HOST, free_port
+from tests.support.ports import LocalEndpoints, free_port
 
 READY = 'Press Ctrl-C to stop the server.'
 
 
 @dataclasses.dataclass
-class DemoRun:
+class DemoRun(LocalEndpoints):
   """A running ``envsound demo`` and what it has printed so far."""
   workdir: Path
   process: subprocess.Popen
@@ -33,14 +33,6 @@ class DemoRun:
   rest_port: int
   stdout_lines: List[str] = dataclasses.field(default_factory=list)
   stderr_lines: List[str] = dataclasses.field(default_factory=list)
-
-  @property
-  def grpc_target(self) -> str:
-    return f'{HOST}:{self.grpc_port}'
-
-  @property
-  def rest_url(self) -> str:
-    return f'http://{HOST}:{self.rest_port}'
 
   @property
   def stdout(self) -> str:

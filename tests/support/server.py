@@ -23,26 +23,18 @@ import grpc
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
 from tests.support.deadline import wait_for
-from tests.support.ports import HOST, free_port
+from tests.support.ports import HOST, LocalEndpoints, free_port
 
 # The old name, still imported by tests outside tests/serving's server tests.
 pick_unused_port = free_port
 
 
 @dataclasses.dataclass
-class RunningServer:
+class RunningServer(LocalEndpoints):
   process: subprocess.Popen
   grpc_port: int
   rest_port: int
   log_path: Path
-
-  @property
-  def grpc_target(self) -> str:
-    return f'{HOST}:{self.grpc_port}'
-
-  @property
-  def rest_url(self) -> str:
-    return f'http://{HOST}:{self.rest_port}'
 
   def log(self) -> str:
     return self.log_path.read_text(errors='replace')
