@@ -8,7 +8,8 @@ Transform component's tf.Transform graph and TFXIO reads). Printed: each one's C
 (``time.process_time``: every thread of this process) and wall seconds, the ingestion +
 Transform ratio against the bare read by CPU and by wall time, and the load average.
 ``--compare DIR`` checks the outputs against an earlier run's ``--work`` folder: every
-record of every split equal (as multisets), the ingestion counts identical. ``--profile``
+ingested record of every split equal (as multisets), the ingestion counts identical, and
+Transform's examples equal per clip id (floats within 1e-5). ``--profile``
 writes a cProfile of each part (CPU time) beside the outputs.
 
   .venv/bin/python bench/ingest_transform_cpu.py --data RELEASE --work DIR [--compare DIR]
@@ -23,12 +24,16 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
+
 import benchlib  # pylint: disable=unused-import  (sys.path, TensorFlow's settings)
 from benchlib.pipeline_runs import bare_read
+from envsound.core import features
 from envsound.pipeline import beam_args, configs
 
 TRAIN, EVAL = 'train', 'eval'
 CAP = configs.DEFAULT_UNBALANCED_CAP
+FLOAT_TOLERANCE = 1e-5
 
 
 def ingest(data: Path, out: Path) -> None:
@@ -77,23 +82,41 @@ def records_of(folder: Path):
   return sorted(tf.data.TFRecordDataset(files, compression_type='GZIP').as_numpy_iterator())
 
 
+def transformed_of(folder: Path):
+  """{clip id: {feature: values}} of the transformed tf.Examples under ``folder``."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  out = {}
+  for record in records_of(folder):
+    feature = tf.train.Example.FromString(record).features.feature
+    out[feature[features.CLIP_ID_XF].bytes_list.value[0]] = {
+        key: np.array(value.float_list.value or value.int64_list.value)
+        for key, value in feature.items() if key != features.CLIP_ID_XF}
+  return out
+
+
 def compare(work: Path, other: Path) -> None:
-  """Every split's records equal to ``other``'s and the counts identical; exits otherwise."""
+  """Exits unless ``work`` holds what ``other`` holds: every ingested record of each split
+  (as a multiset) and the counts identical; Transform's examples per clip id, integers equal
+  and floats within ``FLOAT_TOLERANCE`` (the analysers sum in whatever order records come)."""
   from envsound.components import audioset_example_gen as gen  # pylint: disable=import-outside-toplevel
-  pairs = [(f'examples/Split-{s}', records_of) for s in (TRAIN, EVAL)]
-  pairs += [(f'transform/transformed_examples/Split-{s}', records_of) for s in (TRAIN, EVAL)]
-  for sub, read in pairs:
-    if not (work / sub).is_dir() or not (other / sub).is_dir():
-      continue
-    ours, theirs = read(work / sub), read(other / sub)
-    same = ours == theirs
-    print(f'  {sub}: {len(ours):,} records, {len(theirs):,} in {other}: '
-          f'{"all equal" if same else "DIFFERENT"}')
-    if not same:
-      raise SystemExit(1)
+  same = True
+  for split in (TRAIN, EVAL):
+    ours, theirs = (records_of(w / 'examples' / f'Split-{split}') for w in (work, other))
+    same &= ours == theirs
+    print(f'  examples/Split-{split}: {len(ours):,} records, {len(theirs):,} in {other}: '
+          f'{"all equal" if ours == theirs else "DIFFERENT"}')
+    sub = Path('transform/transformed_examples') / f'Split-{split}'
+    if (work / sub).is_dir() and (other / sub).is_dir():
+      ours, theirs = transformed_of(work / sub), transformed_of(other / sub)
+      worst = max((float(np.abs(a[k] - theirs[c][k]).max(initial=0)) for c, a in ours.items()
+                   if c in theirs for k in a), default=0.0)
+      equal = ours.keys() == theirs.keys() and worst <= FLOAT_TOLERANCE
+      same &= equal
+      print(f'  {sub}: {len(ours):,} clips, {len(theirs):,} in {other}; largest difference '
+            f'{worst:.2g}: {"equal" if equal else "DIFFERENT"}')
   counts = [json.loads((w / 'examples' / gen.COUNTS_FILE).read_text()) for w in (work, other)]
   print(f'  counts {"identical" if counts[0] == counts[1] else "DIFFERENT"}: {counts[0]}')
-  if counts[0] != counts[1]:
+  if not same or counts[0] != counts[1]:
     raise SystemExit(1)
 
 

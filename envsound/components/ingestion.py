@@ -7,24 +7,28 @@ are malformed (one of the reader's problem kinds), have no environment, come fro
 of the validation split, or exceed their environment's cap.
 
 Files are read whole, ``FILES_PER_READ`` per DoFn call, after a Reshuffle of their names
-that spreads them over workers. Nothing downstream groups the clips: a capped split is read
-twice (once for the sort keys, whose per-environment smallest ``max_clips`` a combiner keeps,
-once for the clips that stay), so memory stays flat in the number of clips read.
+that spreads them over workers. Nothing downstream groups the clips. A capped split is read
+twice: the first read checks and labels every record and notes each candidate clip (labelled,
+not from a validation video) by file, position, environment and sort key, while a combiner
+keeps each environment's smallest keys (``cap_keys``); the second takes the records that stay
+from their files by position (``audioset.pick``), without parsing them again. Memory stays
+flat in the number of clips read: a candidate is a few numbers, not a clip.
 """
 
 import collections
+import dataclasses
 import os
 import tempfile
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
 import tensorflow as tf
 
-from envsound.audioset import reader
+from envsound.audioset import pick, reader
 from envsound.components import labelling, progress
+from envsound.components.cap_keys import SmallestKeys
 from envsound.core import features
-from envsound.core.caps import fair_caps
 
 UNASSIGNED = labelling.UNASSIGNED
 VIDEO_IN_EVAL = 'video_in_eval'
@@ -34,6 +38,7 @@ DROP_REASONS = (*reader.PROBLEM_KINDS, UNASSIGNED, VIDEO_IN_EVAL, OVER_CAP)
 _METRICS_NAMESPACE = 'envsound_ingestion'
 _COUNTS = 'counts'
 _VIDEOS = 'videos'
+_KEYS = 'keys'
 PROGRESS = 'ingestion'  # progress events: one per group of files read
 # Files read by one reader call: each call builds and traces a tf.data pipeline (~0.1-0.5 s),
 # so one call per file would cost more than the parsing of a 1,000-clip file.
@@ -51,12 +56,6 @@ def load_taxonomy(class_csv: str):
     local = os.path.join(tmp, features.CLASS_CSV)
     tf.io.gfile.copy(class_csv, local)
     return load(class_labels=load_class_labels(local))
-
-
-def thresholds(keys: Iterable[float], cap: int) -> float:
-  """Returns the largest sort key kept when at most ``cap`` of ``keys`` survive."""
-  kept = sorted(keys)[:cap]
-  return kept[-1] if kept else -1.0
 
 
 def file_groups(source: Tuple[str, int], size: int = FILES_PER_READ
@@ -85,43 +84,102 @@ class _FileDoFn(beam.DoFn):
     progress.advanced(PROGRESS, 'file', done=len(paths), note=os.path.basename(paths[-1]))
 
 
-class _FileKeys(_FileDoFn):
-  """Some files -> {environment: sort keys} of their labelled clips outside ``exclude``."""
+@dataclasses.dataclass(frozen=True)
+class Candidates:
+  """Some files' candidate clips (labelled, not from a validation video): where each lies
+  (``paths[files[i]]``, record ``positions[i]``), its environment, sort key, whether its end
+  time was given, and (when asked for) its video id."""
+  paths: Tuple[str, ...]
+  files: np.ndarray      # int32 [m]
+  positions: np.ndarray  # int64 [m]
+  envs: np.ndarray       # int64 [m]
+  keys: np.ndarray       # float64 [m]
+  end_given: np.ndarray  # bool [m]
+  video_ids: List[bytes]
 
-  def process(self, source: Tuple[Sequence[str], int], exclude=frozenset()):
-    keys: Dict[int, List[np.ndarray]] = collections.defaultdict(list)
-    for part in labelling.labelled_batches(*source, self._taxonomy, collections.Counter()):
-      stay = _outside(part.video_ids, exclude)
-      for env in np.unique(part.envs[stay]):
-        keys[int(env)].append(part.keys[stay & (part.envs == env)])
-    yield {env: np.concatenate(k) for env, k in keys.items()}
-    self._done(source[0], collections.Counter())  # drops are counted by the clip pass
 
-
-class _FileClips(_FileDoFn):
-  """Some files -> serialized clips kept; (reason, count) pairs; kept video ids if asked."""
+class _FileCandidates(_FileDoFn):
+  """Some files -> their Candidates; {environment: sort keys}; (reason, count) pairs."""
 
   def __init__(self, class_csv: str, split: str, emit_videos: bool):
     super().__init__(class_csv, split)
     self._emit_videos = emit_videos
 
-  def process(self, source: Tuple[Sequence[str], int], limits=None, exclude=frozenset()):
+  def process(self, source: Tuple[Sequence[str], int], exclude=frozenset()):
+    counts = collections.Counter()
+    paths = tuple(source[0])
+    index = {path: i for i, path in enumerate(paths)}
+    columns = collections.defaultdict(list)
+    video_ids: List[bytes] = []
+    for part in labelling.labelled_batches(*source, self._taxonomy, counts):
+      stay = _outside(part.video_ids, exclude)
+      counts[VIDEO_IN_EVAL] += int((~stay).sum())
+      columns['files'].append(np.full(int(stay.sum()), index[part.batch.path], np.int32))
+      for name in ('positions', 'envs', 'keys', 'end_given'):
+        columns[name].append(getattr(part, name)[stay])
+      if self._emit_videos:
+        video_ids.extend(v for v, s in zip(part.video_ids, stay) if s)
+    empty = {'files': np.int32, 'positions': np.int64, 'envs': np.int64, 'keys': np.float64,
+             'end_given': bool}
+    found = Candidates(paths=paths, video_ids=video_ids, **{
+        name: np.concatenate(columns[name]) if columns[name] else np.zeros(0, dtype)
+        for name, dtype in empty.items()})
+    yield found
+    yield beam.pvalue.TaggedOutput(_KEYS, {int(env): found.keys[found.envs == env]
+                                           for env in np.unique(found.envs)})
+    yield from _tagged_counts(counts)
+    self._done(paths, counts)
+
+
+class _PickClips(_FileDoFn):
+  """Candidates -> the records of those kept by ``limits``; (reason, count) pairs; kept
+  video ids if asked."""
+
+  def __init__(self, class_csv: str, split: str, emit_videos: bool):
+    super().__init__(class_csv, split)
+    self._emit_videos = emit_videos
+
+  def process(self, found: Candidates, limits):
+    kept = found.keys <= _limits_of(limits, found.envs)
+    num_classes = len(self._taxonomy.class_labels)
+    for f in np.unique(found.files[kept]):
+      rows = np.flatnonzero(kept & (found.files == f))
+      raws = pick.records_at(found.paths[f], found.positions[rows])
+      for row, raw in zip(rows.tolist(), raws):
+        if self._emit_videos:
+          yield beam.pvalue.TaggedOutput(_VIDEOS, found.video_ids[row])
+        yield labelling.labelled_record(raw, int(found.envs[row]), bool(found.end_given[row]),
+                                        num_classes)
+    counts = collections.Counter({OVER_CAP: int((~kept).sum()), KEPT: int(kept.sum())})
+    yield from _tagged_counts(counts)
+    self._done(found.paths, counts)
+
+
+def _tagged_counts(counts: collections.Counter):
+  for reason_count in counts.items():
+    if reason_count[1]:
+      yield beam.pvalue.TaggedOutput(_COUNTS, reason_count)
+
+
+class _FileClips(_FileDoFn):
+  """Some files of an uncapped split -> serialized clips kept; (reason, count) pairs; kept
+  video ids if asked."""
+
+  def __init__(self, class_csv: str, split: str, emit_videos: bool):
+    super().__init__(class_csv, split)
+    self._emit_videos = emit_videos
+
+  def process(self, source: Tuple[Sequence[str], int], exclude=frozenset()):
     counts = collections.Counter()
     for part in labelling.labelled_batches(*source, self._taxonomy, counts):
-      outside = _outside(part.video_ids, exclude)
-      kept = outside.copy()
-      if limits is not None:
-        kept &= part.keys <= _limits_of(limits, part.envs)
-      counts[VIDEO_IN_EVAL] += int((~outside).sum())
-      counts[OVER_CAP] += int((outside & ~kept).sum())
+      kept = _outside(part.video_ids, exclude)
+      counts[VIDEO_IN_EVAL] += int((~kept).sum())
       counts[KEPT] += int(kept.sum())
       for i in np.flatnonzero(kept):
         if self._emit_videos:
           yield beam.pvalue.TaggedOutput(_VIDEOS, part.video_ids[i])
         yield part.serialized(i)
-    for reason_count in counts.items():
-      if reason_count[1]:
-        yield beam.pvalue.TaggedOutput(_COUNTS, reason_count)
+    yield from _tagged_counts(counts)
     self._done(source[0], counts)
 
 
@@ -138,49 +196,6 @@ def _limits_of(limits: Dict[int, float], envs: np.ndarray) -> np.ndarray:
     if env < len(table):
       table[env] = limit
   return table[envs]
-
-
-class _SmallestKeys(beam.CombineFn):
-  """Per environment: how many keys, and the ``cap`` smallest (the only ones a cap keeps).
-
-  The accumulator maps an environment to [count, arrays of keys, keys held]; the arrays are
-  cut back to the ``cap`` smallest whenever they hold more than twice that.
-  """
-
-  def __init__(self, cap: int):
-    self._cap = cap
-
-  def create_accumulator(self):
-    return {}
-
-  def _add(self, accumulator, env: int, count: int, arrays: List[np.ndarray]):
-    entry = accumulator.setdefault(env, [0, [], 0])
-    entry[0] += count
-    entry[1].extend(arrays)
-    entry[2] += sum(len(a) for a in arrays)
-    if entry[2] > 2 * self._cap:
-      keys = np.concatenate(entry[1])
-      entry[1] = [np.partition(keys, self._cap - 1)[:self._cap]]
-      entry[2] = self._cap
-    return accumulator
-
-  def add_input(self, accumulator, keys: Dict[int, np.ndarray]):
-    for env, k in keys.items():
-      self._add(accumulator, env, len(k), [k])
-    return accumulator
-
-  def merge_accumulators(self, accumulators):
-    accumulators = iter(accumulators)
-    merged = next(accumulators, {})
-    for accumulator in accumulators:
-      for env, (count, arrays, _) in accumulator.items():
-        self._add(merged, env, count, arrays)
-    return merged
-
-  def extract_output(self, accumulator) -> Dict[int, float]:
-    caps = fair_caps({env: entry[0] for env, entry in accumulator.items()}, self._cap)
-    return {env: thresholds(np.concatenate(arrays), caps[env])
-            for env, (_, arrays, _) in accumulator.items()}
 
 
 def count_file_reads(sources: List[Tuple[str, int]], capped: bool) -> int:
@@ -214,14 +229,20 @@ def IngestSplit(pipeline, sources: List[Tuple[str, int]], class_csv: str, split:
   side = {}
   if exclude_videos is not None:
     side['exclude'] = beam.pvalue.AsSingleton(exclude_videos)
-  if max_clips is not None:
-    limits = (files
-              | 'ReadKeys' >> beam.ParDo(_FileKeys(class_csv, split), **side)
-              | 'Limits' >> beam.CombineGlobally(_SmallestKeys(max_clips)))
-    side['limits'] = beam.pvalue.AsSingleton(limits)
-  out = files | 'ReadClips' >> beam.ParDo(
-      _FileClips(class_csv, split, emit_videos), **side).with_outputs(
-          _COUNTS, _VIDEOS, main='clips')
-  counts = out[_COUNTS] | 'CountReasons' >> beam.CombinePerKey(sum)
+  if max_clips is None:
+    out = files | 'ReadClips' >> beam.ParDo(
+        _FileClips(class_csv, split, emit_videos), **side).with_outputs(
+            _COUNTS, _VIDEOS, main='clips')
+    counts = out[_COUNTS]
+  else:
+    found = files | 'ReadCandidates' >> beam.ParDo(
+        _FileCandidates(class_csv, split, emit_videos), **side).with_outputs(
+            _COUNTS, _KEYS, main='candidates')
+    limits = found[_KEYS] | 'Limits' >> beam.CombineGlobally(SmallestKeys(max_clips))
+    out = found.candidates | 'PickClips' >> beam.ParDo(
+        _PickClips(class_csv, split, emit_videos),
+        limits=beam.pvalue.AsSingleton(limits)).with_outputs(_COUNTS, _VIDEOS, main='clips')
+    counts = (found[_COUNTS], out[_COUNTS]) | 'AllReasons' >> beam.Flatten()
+  counts = counts | 'CountReasons' >> beam.CombinePerKey(sum)
   videos = out[_VIDEOS] | 'VideoSet' >> beam.combiners.ToSet()
   return out.clips, counts, videos
