@@ -26,7 +26,7 @@ from typing import Dict, List, Tuple
 
 import benchlib  # pylint: disable=unused-import  (sys.path, TensorFlow's settings)
 from benchlib.memory import TreeMemory
-from benchlib.pipeline_runs import tf_data_read
+from benchlib.pipeline_runs import bare_read
 from envsound.report import runs as report_runs
 
 
@@ -69,16 +69,6 @@ class TreeUsage(TreeMemory):
     times = [t for t, _ in self.cpu]
     at = lambda t: self.cpu[min(bisect.bisect_left(times, t), len(times) - 1)][1]
     return at(end) - at(start) if self.cpu else float('nan')
-
-
-def bare_read(files: List[str]) -> Dict[str, float]:
-  """tf_data_read plus the CPU seconds of one such read (all threads of this process)."""
-  result = tf_data_read(files)
-  begin = time.process_time()
-  tf_data_read(files[:max(1, len(files) // 3)])  # three reads of a third: one read's worth
-  result['cpu_s'] = time.process_time() - begin
-  result['clips_per_cpu_s'] = result['clips'] / result['cpu_s']
-  return result
 
 
 BAL, EVAL, FULL_UNBAL = 22_160, 20_371, 2_041_789

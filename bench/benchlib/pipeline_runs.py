@@ -73,6 +73,16 @@ def tf_data_read(files: List[str]) -> Dict[str, float]:
   return {'clips': clips, 'seconds': min(times), 'clips_per_s': clips / min(times)}
 
 
+def bare_read(files: List[str]) -> Dict[str, float]:
+  """tf_data_read plus the CPU seconds of one such read (all threads of this process)."""
+  result = tf_data_read(files)
+  begin = time.process_time()
+  tf_data_read(files[:max(1, len(files) // 3)])  # three reads of a third: one read's worth
+  result['cpu_s'] = time.process_time() - begin
+  result['clips_per_cpu_s'] = result['clips'] / result['cpu_s']
+  return result
+
+
 def measured_run(script: str, data: Path, root: Path, mode: str, max_clips: int = 0
                  ) -> Dict[str, float]:
   """Runs ``script --child`` (the pipeline), sampling its memory; returns times and peak RSS."""

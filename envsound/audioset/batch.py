@@ -5,7 +5,7 @@ re-encode round trip) while working on its fields as arrays.
 """
 
 import dataclasses
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -20,6 +20,8 @@ class RecordBatch:
   row splits: record ``i`` has ``labels[label_splits[i]:label_splits[i + 1]]`` and frames
   ``frames[frame_splits[i]:frame_splits[i + 1]]``. ``end_given[i]`` is false where the
   record had no (or a NaN) end time, and ``end_times[i]`` then is start + frames.
+  ``path`` and ``positions`` (as the reader hands batches out): the file and each record's
+  index in it, counting every record the file holds, valid or not.
   """
   raw: Sequence[bytes]
   video_ids: List[str]
@@ -30,6 +32,8 @@ class RecordBatch:
   label_splits: np.ndarray  # int64 [n + 1]
   frames: np.ndarray        # uint8 [total frames, 128]
   frame_splits: np.ndarray  # int64 [n + 1]
+  path: str = ''
+  positions: Optional[np.ndarray] = None  # int64 [n]
 
   def __len__(self) -> int:
     return len(self.video_ids)

@@ -15,6 +15,8 @@ import os
 import re
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
+import numpy as np
+
 from envsound.audioset import decode
 from envsound.audioset.batch import RecordBatch
 from envsound.core.records import Clip
@@ -112,7 +114,7 @@ class _Reader:
 
   def records(self, k: int, first: int, raws) -> Iterator[RecordBatch]:
     """Decodes records one by one (the exact path), reporting each bad one."""
-    valid, clips = [], []
+    valid, clips, positions = [], [], []
     for i, raw in enumerate(raws):
       self.summary.records += 1
       try:
@@ -121,9 +123,11 @@ class _Reader:
         self.problem(self.files[k], first + i, bad.kind, bad.reason, bad.field)
         continue
       valid.append(raw)
+      positions.append(first + i)
     self.summary.clips += len(clips)
     if clips:
-      yield RecordBatch.from_clips(valid, clips)
+      yield dataclasses.replace(RecordBatch.from_clips(valid, clips), path=self.files[k],
+                                positions=np.array(positions, np.int64))
 
   def batch(self, k: int, first: int, records) -> Iterator[RecordBatch]:
     checked = decode.check_batch(records, self.num_classes)
@@ -132,7 +136,8 @@ class _Reader:
       return
     self.summary.records += len(checked)
     self.summary.clips += len(checked)
-    yield checked
+    yield dataclasses.replace(checked, path=self.files[k],
+                              positions=np.arange(first, first + len(checked), dtype=np.int64))
 
   def finish(self, k: int, records: int, nbytes: int) -> None:
     """Closes file ``k`` after a clean read: its bytes must all belong to records."""
@@ -252,7 +257,8 @@ def read_batches(files: Sequence, num_classes: int, *, skip_invalid: bool = Fals
                  progress: Optional[Callable[[int], None]] = None,
                  batch_size: int = BATCH_SIZE) -> Iterator[RecordBatch]:
   """:func:`read_clips` by batches: the valid records of up to ``batch_size`` read records
-  of one file, each as serialized in the file beside its checked fields.
+  of one file, each as serialized in the file beside its checked fields, its file and its
+  position in that file.
   """
   summary = summary if summary is not None else ReadSummary()
   return _Reader(files, num_classes, skip_invalid, summary, progress, batch_size).batches()

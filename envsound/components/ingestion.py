@@ -8,24 +8,28 @@ environment (under a target that keeps those: no label), come from a video of th
 split, or exceed their cap group's cap (the environment's; clips without one form a group).
 
 Files are read whole, ``FILES_PER_READ`` per DoFn call, after a Reshuffle of their names
-that spreads them over workers. Nothing downstream groups the clips: a capped split is read
-twice (once for the sort keys, whose per-environment smallest ``max_clips`` a combiner keeps,
-once for the clips that stay), so memory stays flat in the number of clips read.
+that spreads them over workers. Nothing downstream groups the clips. A capped split is read
+twice: the first read checks and labels every record and notes each candidate clip (labelled,
+not from a validation video) by file, position, environment and sort key, while a combiner
+keeps each environment's smallest keys (``cap_keys``); the second takes the records that stay
+from their files by position (``audioset.pick``), without parsing them again. Memory stays
+flat in the number of clips read: a candidate is a few numbers, not a clip.
 """
 
 import collections
+import dataclasses
 import os
 import tempfile
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
 import tensorflow as tf
 
-from envsound.audioset import reader
+from envsound.audioset import pick, reader
 from envsound.components import labelling, progress
+from envsound.components.cap_keys import SmallestKeys
 from envsound.core import features, targets
-from envsound.core.caps import fair_caps
 
 UNASSIGNED = labelling.UNASSIGNED
 VIDEO_IN_EVAL = 'video_in_eval'
@@ -35,6 +39,7 @@ DROP_REASONS = (*reader.PROBLEM_KINDS, UNASSIGNED, VIDEO_IN_EVAL, OVER_CAP)
 _METRICS_NAMESPACE = 'envsound_ingestion'
 _COUNTS = 'counts'
 _VIDEOS = 'videos'
+_KEYS = 'keys'
 PROGRESS = 'ingestion'  # progress events: one per group of files read
 # Files read by one reader call: each call builds and traces a tf.data pipeline (~0.1-0.5 s),
 # so one call per file would cost more than the parsing of a 1,000-clip file.
@@ -54,12 +59,6 @@ def load_taxonomy(class_csv: str):
     return load(class_labels=load_class_labels(local))
 
 
-def thresholds(keys: Iterable[float], cap: int) -> float:
-  """Returns the largest sort key kept when at most ``cap`` of ``keys`` survive."""
-  kept = sorted(keys)[:cap]
-  return kept[-1] if kept else -1.0
-
-
 def file_groups(source: Tuple[str, int], size: int = FILES_PER_READ
                 ) -> Iterator[Tuple[Tuple[str, ...], int]]:
   """(files, priority): the files a (glob, priority) source matches, ``size`` at a time."""
@@ -70,11 +69,14 @@ def file_groups(source: Tuple[str, int], size: int = FILES_PER_READ
 
 
 class _FileDoFn(beam.DoFn):
-  """Base of the per-file DoFns: the taxonomy, Beam counters, a progress event per file."""
+  """Base of the per-file DoFns: the taxonomy, Beam counters, a progress event per file;
+  ``emit_videos`` asks for the kept video ids."""
 
-  def __init__(self, class_csv: str, split: str, target: str = targets.DEFAULT):
+  def __init__(self, class_csv: str, split: str, emit_videos: bool,
+               target: str = targets.DEFAULT):
     self._class_csv = class_csv
     self._split = split
+    self._emit_videos = emit_videos
     self._keep_unassigned = targets.by_name(target).keep_unassigned
     self._taxonomy = None
 
@@ -90,44 +92,91 @@ class _FileDoFn(beam.DoFn):
     progress.advanced(PROGRESS, 'file', done=len(paths), note=os.path.basename(paths[-1]))
 
 
-class _FileKeys(_FileDoFn):
-  """Some files -> {cap group: sort keys} of their labelled clips outside ``exclude``."""
+@dataclasses.dataclass(frozen=True)
+class Candidates:
+  """Some files' candidate clips (labelled, not from a validation video): where each lies
+  (``paths[files[i]]``, record ``positions[i]``), its environment (-1: none), cap group, sort
+  key, whether its end time was given, and (when asked for) its video id."""
+  paths: Tuple[str, ...]
+  files: np.ndarray      # int32 [m]
+  positions: np.ndarray  # int64 [m]
+  envs: np.ndarray       # int64 [m]
+  groups: np.ndarray     # int64 [m]
+  keys: np.ndarray       # float64 [m]
+  end_given: np.ndarray  # bool [m]
+  video_ids: List[bytes]
+
+
+class _FileCandidates(_FileDoFn):
+  """Some files -> their Candidates; {cap group: sort keys}; (reason, count) pairs."""
 
   def process(self, source: Tuple[Sequence[str], int], exclude=frozenset()):
-    keys: Dict[int, List[np.ndarray]] = collections.defaultdict(list)
-    for part in self._labelled(source, collections.Counter()):
+    counts = collections.Counter()
+    paths = tuple(source[0])
+    index = {path: i for i, path in enumerate(paths)}
+    columns = collections.defaultdict(list)
+    video_ids: List[bytes] = []
+    for part in self._labelled(source, counts):
       stay = _outside(part.video_ids, exclude)
-      for group in np.unique(part.groups[stay]):
-        keys[int(group)].append(part.keys[stay & (part.groups == group)])
-    yield {env: np.concatenate(k) for env, k in keys.items()}
-    self._done(source[0], collections.Counter())  # drops are counted by the clip pass
+      counts[VIDEO_IN_EVAL] += int((~stay).sum())
+      columns['files'].append(np.full(int(stay.sum()), index[part.batch.path], np.int32))
+      for name in ('positions', 'envs', 'groups', 'keys', 'end_given'):
+        columns[name].append(getattr(part, name)[stay])
+      if self._emit_videos:
+        video_ids.extend(v for v, s in zip(part.video_ids, stay) if s)
+    empty = {'files': np.int32, 'positions': np.int64, 'envs': np.int64, 'groups': np.int64,
+             'keys': np.float64, 'end_given': bool}
+    found = Candidates(paths=paths, video_ids=video_ids, **{
+        name: np.concatenate(columns[name]) if columns[name] else np.zeros(0, dtype)
+        for name, dtype in empty.items()})
+    yield found
+    yield beam.pvalue.TaggedOutput(_KEYS, {int(group): found.keys[found.groups == group]
+                                           for group in np.unique(found.groups)})
+    yield from _tagged_counts(counts)
+    self._done(paths, counts)
+
+
+class _PickClips(_FileDoFn):
+  """Candidates -> the records of those kept by ``limits``; (reason, count) pairs; kept
+  video ids if asked."""
+
+  def process(self, found: Candidates, limits):
+    kept = found.keys <= _limits_of(limits, found.groups)
+    num_classes = len(self._taxonomy.class_labels)
+    for f in np.unique(found.files[kept]):
+      rows = np.flatnonzero(kept & (found.files == f))
+      raws = pick.records_at(found.paths[f], found.positions[rows])
+      for row, raw in zip(rows.tolist(), raws):
+        if self._emit_videos:
+          yield beam.pvalue.TaggedOutput(_VIDEOS, found.video_ids[row])
+        yield labelling.labelled_record(raw, int(found.envs[row]), bool(found.end_given[row]),
+                                        num_classes)
+    counts = collections.Counter({OVER_CAP: int((~kept).sum()), KEPT: int(kept.sum())})
+    yield from _tagged_counts(counts)
+    self._done(found.paths, counts)
+
+
+def _tagged_counts(counts: collections.Counter):
+  for reason_count in counts.items():
+    if reason_count[1]:
+      yield beam.pvalue.TaggedOutput(_COUNTS, reason_count)
 
 
 class _FileClips(_FileDoFn):
-  """Some files -> serialized clips kept; (reason, count) pairs; kept video ids if asked."""
+  """Some files of an uncapped split -> serialized clips kept; (reason, count) pairs; kept
+  video ids if asked."""
 
-  def __init__(self, class_csv: str, split: str, emit_videos: bool,
-               target: str = targets.DEFAULT):
-    super().__init__(class_csv, split, target)
-    self._emit_videos = emit_videos
-
-  def process(self, source: Tuple[Sequence[str], int], limits=None, exclude=frozenset()):
+  def process(self, source: Tuple[Sequence[str], int], exclude=frozenset()):
     counts = collections.Counter()
     for part in self._labelled(source, counts):
-      outside = _outside(part.video_ids, exclude)
-      kept = outside.copy()
-      if limits is not None:
-        kept &= part.keys <= _limits_of(limits, part.groups)
-      counts[VIDEO_IN_EVAL] += int((~outside).sum())
-      counts[OVER_CAP] += int((outside & ~kept).sum())
+      kept = _outside(part.video_ids, exclude)
+      counts[VIDEO_IN_EVAL] += int((~kept).sum())
       counts[KEPT] += int(kept.sum())
       for i in np.flatnonzero(kept):
         if self._emit_videos:
           yield beam.pvalue.TaggedOutput(_VIDEOS, part.video_ids[i])
         yield part.serialized(i)
-    for reason_count in counts.items():
-      if reason_count[1]:
-        yield beam.pvalue.TaggedOutput(_COUNTS, reason_count)
+    yield from _tagged_counts(counts)
     self._done(source[0], counts)
 
 
@@ -144,49 +193,6 @@ def _limits_of(limits: Dict[int, float], groups: np.ndarray) -> np.ndarray:
     if group < len(table):
       table[group] = limit
   return table[groups]
-
-
-class _SmallestKeys(beam.CombineFn):
-  """Per environment: how many keys, and the ``cap`` smallest (the only ones a cap keeps).
-
-  The accumulator maps an environment to [count, arrays of keys, keys held]; the arrays are
-  cut back to the ``cap`` smallest whenever they hold more than twice that.
-  """
-
-  def __init__(self, cap: int):
-    self._cap = cap
-
-  def create_accumulator(self):
-    return {}
-
-  def _add(self, accumulator, env: int, count: int, arrays: List[np.ndarray]):
-    entry = accumulator.setdefault(env, [0, [], 0])
-    entry[0] += count
-    entry[1].extend(arrays)
-    entry[2] += sum(len(a) for a in arrays)
-    if entry[2] > 2 * self._cap:
-      keys = np.concatenate(entry[1])
-      entry[1] = [np.partition(keys, self._cap - 1)[:self._cap]]
-      entry[2] = self._cap
-    return accumulator
-
-  def add_input(self, accumulator, keys: Dict[int, np.ndarray]):
-    for env, k in keys.items():
-      self._add(accumulator, env, len(k), [k])
-    return accumulator
-
-  def merge_accumulators(self, accumulators):
-    accumulators = iter(accumulators)
-    merged = next(accumulators, {})
-    for accumulator in accumulators:
-      for env, (count, arrays, _) in accumulator.items():
-        self._add(merged, env, count, arrays)
-    return merged
-
-  def extract_output(self, accumulator) -> Dict[int, float]:
-    caps = fair_caps({env: entry[0] for env, entry in accumulator.items()}, self._cap)
-    return {env: thresholds(np.concatenate(arrays), caps[env])
-            for env, (_, arrays, _) in accumulator.items()}
 
 
 def count_file_reads(sources: List[Tuple[str, int]], capped: bool) -> int:
@@ -222,14 +228,20 @@ def IngestSplit(pipeline, sources: List[Tuple[str, int]], class_csv: str, split:
   side = {}
   if exclude_videos is not None:
     side['exclude'] = beam.pvalue.AsSingleton(exclude_videos)
-  if max_clips is not None:
-    limits = (files
-              | 'ReadKeys' >> beam.ParDo(_FileKeys(class_csv, split, target), **side)
-              | 'Limits' >> beam.CombineGlobally(_SmallestKeys(max_clips)))
-    side['limits'] = beam.pvalue.AsSingleton(limits)
-  out = files | 'ReadClips' >> beam.ParDo(
-      _FileClips(class_csv, split, emit_videos, target), **side).with_outputs(
-          _COUNTS, _VIDEOS, main='clips')
-  counts = out[_COUNTS] | 'CountReasons' >> beam.CombinePerKey(sum)
+  if max_clips is None:
+    out = files | 'ReadClips' >> beam.ParDo(
+        _FileClips(class_csv, split, emit_videos, target), **side).with_outputs(
+            _COUNTS, _VIDEOS, main='clips')
+    counts = out[_COUNTS]
+  else:
+    found = files | 'ReadCandidates' >> beam.ParDo(
+        _FileCandidates(class_csv, split, emit_videos, target), **side).with_outputs(
+            _COUNTS, _KEYS, main='candidates')
+    limits = found[_KEYS] | 'Limits' >> beam.CombineGlobally(SmallestKeys(max_clips))
+    out = found.candidates | 'PickClips' >> beam.ParDo(
+        _PickClips(class_csv, split, emit_videos, target),
+        limits=beam.pvalue.AsSingleton(limits)).with_outputs(_COUNTS, _VIDEOS, main='clips')
+    counts = (found[_COUNTS], out[_COUNTS]) | 'AllReasons' >> beam.Flatten()
+  counts = counts | 'CountReasons' >> beam.CombinePerKey(sum)
   videos = out[_VIDEOS] | 'VideoSet' >> beam.combiners.ToSet()
   return out.clips, counts, videos

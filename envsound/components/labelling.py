@@ -39,6 +39,16 @@ class Labelled:
   video_ids: List[bytes]
   groups: np.ndarray  # int64 [m]: the cap's group: the environment, or len(taxonomy) for none
 
+  @property
+  def positions(self) -> np.ndarray:
+    """int64 [m]: each labelled record's position in its file."""
+    return self.batch.positions[self.rows]
+
+  @property
+  def end_given(self) -> np.ndarray:
+    """bool [m]: false where the record has no end time (it is encoded again when kept)."""
+    return self.batch.end_given[self.rows]
+
   def serialized(self, i: int) -> bytes:
     """Labelled record ``i`` with its environment: as read, or encoded again where its
     end time was not given (ingested records always hold one)."""
@@ -49,6 +59,17 @@ class Labelled:
     clip = batch.clip(row)
     return records.encode_clip(clip.video_id, clip.start_time_seconds, clip.end_time_seconds,
                                clip.labels, clip.embedding, env)
+
+
+def labelled_record(raw: bytes, environment: int, end_given: bool, num_classes: int) -> bytes:
+  """A checked record ``raw`` as :meth:`Labelled.serialized` writes it, from its bytes
+  (``environment`` -1: none)."""
+  env = environment if environment >= 0 else None
+  if end_given:
+    return raw if env is None else records.with_environment(raw, env)
+  clip = decode.decode_record(raw, num_classes)
+  return records.encode_clip(clip.video_id, clip.start_time_seconds, clip.end_time_seconds,
+                             clip.labels, clip.embedding, env)
 
 
 def labelled_batches(paths: Sequence[str], priority: int, taxonomy, counts: collections.Counter,

@@ -15,7 +15,8 @@ from envsound.components import audioset_example_gen as gen
 from envsound.core.records import encode_clip
 from envsound.core import features
 from envsound.audioset import decode, reader
-from envsound.components import ingestion
+from envsound.components import cap_keys, ingestion
+from envsound.core.caps import fair_caps
 from envsound.core.errors import EnvsoundError
 
 
@@ -27,10 +28,10 @@ def _env_and_video(record: bytes):
 
 
 def test_fair_caps_keep_rare_environments_whole():
-  assert ingestion.fair_caps({0: 1000, 1: 10, 2: 50}, 100) == {0: 45, 1: 10, 2: 45}
-  assert ingestion.fair_caps({0: 1000, 1: 10, 2: 30}, 100) == {0: 60, 1: 10, 2: 30}
-  assert ingestion.fair_caps({0: 5, 1: 3}, 100) == {0: 5, 1: 3}
-  caps = ingestion.fair_caps({0: 7, 1: 7, 2: 7}, 10)
+  assert fair_caps({0: 1000, 1: 10, 2: 50}, 100) == {0: 45, 1: 10, 2: 45}
+  assert fair_caps({0: 1000, 1: 10, 2: 30}, 100) == {0: 60, 1: 10, 2: 30}
+  assert fair_caps({0: 5, 1: 3}, 100) == {0: 5, 1: 3}
+  caps = fair_caps({0: 7, 1: 7, 2: 7}, 10)
   assert sum(caps.values()) == 10 and max(caps.values()) - min(caps.values()) <= 1
 
 
@@ -147,14 +148,14 @@ def test_bad_files_and_records_are_counted_by_kind(make_release):
 def test_smallest_keys_combiner_keeps_what_sorting_everything_keeps():
   rng = np.random.default_rng(0)
   batches = [{0: rng.random(int(n)), 1: rng.random(3)} for n in rng.integers(1, 40, size=50)]
-  combine = ingestion._SmallestKeys(cap=25)  # pylint: disable=protected-access
+  combine = cap_keys.SmallestKeys(cap=25)
   halves = [combine.create_accumulator(), combine.create_accumulator()]
   for i, batch in enumerate(batches):
     combine.add_input(halves[i % 2], batch)
   limits = combine.extract_output(combine.merge_accumulators(halves))
   everything = {env: np.concatenate([b[env] for b in batches]) for env in (0, 1)}
-  caps = ingestion.fair_caps({env: len(k) for env, k in everything.items()}, 25)
-  assert limits == {env: ingestion.thresholds(k, caps[env]) for env, k in everything.items()}
+  caps = fair_caps({env: len(k) for env, k in everything.items()}, 25)
+  assert limits == {env: cap_keys.thresholds(k, caps[env]) for env, k in everything.items()}
   assert caps[1] == len(everything[1]) or caps[1] == 25 - caps[0]
 
 
