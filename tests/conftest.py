@@ -50,6 +50,10 @@ def _costly(item) -> list:
   return found
 
 
+def _file(item) -> str:
+  return item.nodeid.split('::')[0]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
   """Groups tests for pytest-xdist's ``--dist loadgroup`` (``make test`` runs two workers).
@@ -60,9 +64,9 @@ def pytest_collection_modifyitems(items):
   """
   by_file = {}
   for item in items:
-    by_file.setdefault(item.nodeid.split('::')[0], []).extend(_costly(item))
+    by_file.setdefault(_file(item), []).extend(_costly(item))
   group = {path: min(found) if found else (len(COSTLY_FIXTURES), path)
            for path, found in by_file.items()}
   for item in items:
-    item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split('::')[0]][1]))
-  items.sort(key=lambda item: group[item.nodeid.split('::')[0]][0])
+    item.add_marker(pytest.mark.xdist_group(group[_file(item)][1]))
+  items.sort(key=lambda item: group[_file(item)][0])

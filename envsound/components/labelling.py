@@ -53,23 +53,25 @@ class Labelled:
     """Labelled record ``i`` with its environment: as read, or encoded again where its
     end time was not given (ingested records always hold one)."""
     row, batch = self.rows[i], self.batch
-    env = int(self.envs[i]) if self.envs[i] >= 0 else None
-    if batch.end_given[row]:
-      return batch.raw[row] if env is None else records.with_environment(batch.raw[row], env)
-    clip = batch.clip(row)
-    return records.encode_clip(clip.video_id, clip.start_time_seconds, clip.end_time_seconds,
-                               clip.labels, clip.embedding, env)
+    return _written(batch.raw[row], int(self.envs[i]), bool(batch.end_given[row]),
+                    lambda: batch.clip(row))
 
 
 def labelled_record(raw: bytes, environment: int, end_given: bool, num_classes: int) -> bytes:
   """A checked record ``raw`` as :meth:`Labelled.serialized` writes it, from its bytes
   (``environment`` -1: none)."""
+  return _written(raw, environment, end_given, lambda: decode.decode_record(raw, num_classes))
+
+
+def _written(raw: bytes, environment: int, end_given: bool, clip) -> bytes:
+  """``raw`` with ``environment`` added (-1: none, written as read), or encoded again from
+  ``clip()`` where its end time was not given."""
   env = environment if environment >= 0 else None
   if end_given:
     return raw if env is None else records.with_environment(raw, env)
-  clip = decode.decode_record(raw, num_classes)
-  return records.encode_clip(clip.video_id, clip.start_time_seconds, clip.end_time_seconds,
-                             clip.labels, clip.embedding, env)
+  c = clip()
+  return records.encode_clip(c.video_id, c.start_time_seconds, c.end_time_seconds, c.labels,
+                             c.embedding, env)
 
 
 def labelled_batches(paths: Sequence[str], priority: int, taxonomy, counts: collections.Counter,

@@ -66,7 +66,6 @@ class ModelServer:
     """Loads every configured model (unless load() did), then opens the ports."""
     opts = self.options
     self.load()
-    metrics_path = self._metrics_path
     self._grpc = grpc.server(futures.ThreadPoolExecutor(opts.grpc_max_threads),
                              options=opts.channel_args(),
                              maximum_concurrent_rpcs=opts.grpc_max_threads * 4)
@@ -86,11 +85,11 @@ class ModelServer:
     if opts.rest_api_port:
       self._rest = rest.RestServer(self.manager, opts.host, opts.rest_api_port,
                                    opts.max_message_bytes, opts.rest_api_timeout_in_ms / 1e3,
-                                   server_metrics=self.metrics, metrics_path=metrics_path)
+                                   server_metrics=self.metrics, metrics_path=self._metrics_path)
       self.rest_port = self._rest.start()
       print(f'Exporting HTTP/REST API at:{opts.host}:{self.rest_port} ...', flush=True)
-      if metrics_path:
-        print(f'Prometheus metrics at http://{opts.host}:{self.rest_port}{metrics_path}',
+      if self._metrics_path:
+        print(f'Prometheus metrics at http://{opts.host}:{self.rest_port}{self._metrics_path}',
               flush=True)
     if opts.model_config_file and opts.model_config_file_poll_wait_seconds > 0:
       self._config_thread = threading.Thread(target=self._poll_config, daemon=True)
