@@ -12,6 +12,7 @@ import numpy as np
 
 from envsound.core.errors import InvalidInputError
 
+
 def records_at(path: str, positions: Sequence[int]) -> List[bytes]:
   """The records at ``positions`` (indices among all the file's records), in that order.
 
