@@ -3,11 +3,15 @@
 Trainer modules build their models with the softmax head of ``model_layers.classifier_head``;
 :func:`for_target` gives a multi-label target a sigmoid layer of the same name in its place
 (same input: the dropout after the penultimate layer), so no architecture knows the target.
+Given the training split's label counts it starts at the label prior: a zero kernel and each
+class's log-odds as bias, so a fresh model outputs every class's training frequency (without
+it the 527 sigmoids began at 0.5 and the models collapsed to predicting the prior, 0.003 mAP).
 """
 
 import logging
-from typing import List
+from typing import List, Optional, Sequence
 
+import numpy as np
 import tensorflow as tf
 import tf_keras
 
@@ -16,19 +20,47 @@ from envsound.core import targets
 OUTPUT_LAYER = 'probabilities'  # model_layers.classifier_head's output layer
 
 
-def for_target(model: tf_keras.Model, target: targets.Target) -> tf_keras.Model:
-  """``model`` with the target's output activation (the same model for softmax).
+def prior_log_odds(positives: Sequence[float], clips: int) -> np.ndarray:
+  """float32 ``log(p / (1 - p))`` of each class's training frequency ``p = positives / clips``,
+  ``p`` clipped to half a clip from 0 and 1 (a class without positives gets a finite bias).
 
   Raises:
-    ValueError: the model has no Dense output layer named OUTPUT_LAYER.
+    ValueError: ``clips`` is below 1.
+  """
+  if clips < 1:
+    raise ValueError(f'the label prior needs training clips, got {clips}')
+  floor = 0.5 / clips
+  p = np.clip(np.asarray(positives, np.float64) / clips, floor, 1.0 - floor)
+  return np.log(p / (1.0 - p)).astype(np.float32)
+
+
+def for_target(model: tf_keras.Model, target: targets.Target,
+               bias: Optional[Sequence[float]] = None) -> tf_keras.Model:
+  """``model`` with the target's output activation (the same model for softmax).
+
+  ``bias``: the sigmoid layer's initial bias, one per class (:func:`prior_log_odds`); with
+  it the kernel starts at zero, so the fresh model outputs ``sigmoid(bias)`` for every clip.
+  None: Keras' default initialisers.
+
+  Raises:
+    ValueError: the model has no Dense output layer named OUTPUT_LAYER, or ``bias`` does
+      not have one value per class.
   """
   if target.activation == 'softmax':
     return model
   head = model.get_layer(OUTPUT_LAYER)
   if not isinstance(head, tf_keras.layers.Dense):
     raise ValueError(f'{model.name}: its {OUTPUT_LAYER!r} layer is not Dense')
+  initial = {}
+  if bias is not None:
+    bias = np.asarray(bias, np.float32)
+    if bias.shape != (head.units,):
+      raise ValueError(f'{model.name}: {head.units} classes but an initial bias of shape '
+                       f'{bias.shape}')
+    initial = {'kernel_initializer': 'zeros',
+               'bias_initializer': tf_keras.initializers.Constant(bias.tolist())}
   outputs = tf_keras.layers.Dense(head.units, activation=target.activation,
-                                  name=OUTPUT_LAYER)(head.input)
+                                  name=OUTPUT_LAYER, **initial)(head.input)
   return tf_keras.Model(model.inputs, outputs, name=model.name)
 
 

@@ -3,8 +3,8 @@
 A trainer module supplies its ``Hparams`` (a subclass of :class:`TrainerHparams`) and a
 ``build_model(hp, num_classes)``; :func:`train_and_export` does the rest in the order of
 TFX's penguin example: Transform output -> datasets -> model (with the head of the target,
-``custom_config['target']``, heads.py) -> fit (TensorBoard, history
-JSON in ``fn_args.model_run_dir``) -> the model's map on the validation split (model_map.py;
+``custom_config['target']``, heads.py; a multi-label head starts at the training split's
+label prior) -> fit (TensorBoard, history JSON in ``fn_args.model_run_dir``) -> the model's map on the validation split (model_map.py;
 separation figures in ``fn_args.model_run_dir``) -> SavedModel with signatures.py's
 signatures, ``map_xy`` and ``reference_map`` included.
 """
@@ -182,7 +182,8 @@ def train_and_export(fn_args, hp: TrainerHparams,
                              label_key=target.label_key)
   evaluation = evaluation.map(one_hot)
 
-  model = heads.for_target(build_model(hp, num_classes), target)
+  bias = heads.prior_log_odds(counts, len(labels)) if target.multi_label else None
+  model = heads.for_target(build_model(hp, num_classes), target, bias)
   compile_model(model, hp, counts, target, len(labels))
   callbacks = [ExamplesPerSecond(len(labels)), *extra_callbacks,
                epoch_progress.EpochProgress(hp.epochs),

@@ -2,6 +2,7 @@
 ingestion, the label tensor from records, the sigmoid head, the reference, the gate."""
 
 import collections
+import importlib
 
 import numpy as np
 import pytest
@@ -83,6 +84,27 @@ def test_a_trainer_step_with_the_sigmoid_head_learns_independent_tags():
 def test_the_environment_target_keeps_the_models_softmax_head():
   model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(filters=8, hidden=8), 3)
   assert heads.for_target(model, targets.ENVIRONMENT) is model
+
+
+@pytest.mark.parametrize('module', ['trainer_cnn1d', 'trainer_attention', 'trainer_cnn2d'])
+def test_a_fresh_multi_label_model_outputs_the_label_prior(module):
+  trainer = importlib.import_module(f'envsound.components.{module}')
+  positives, clips = np.array([0, 1, 50, 99, 100]), 100
+  model = heads.for_target(trainer.build_model(trainer.Hparams(hidden=8), 5),
+                           targets.AUDIOSET, heads.prior_log_odds(positives, clips))
+  rng = np.random.default_rng(1)
+  x = {features.AUDIO_EMBEDDING_XF: rng.normal(size=[16, 1280]).astype(np.float32),
+       features.MASK_XF: np.ones([16, 10], np.float32)}
+  mean = model(x, training=False).numpy().mean(axis=0)
+  np.testing.assert_allclose(mean, [0.005, 0.01, 0.5, 0.99, 0.995], rtol=1e-5)
+
+
+def test_the_prior_bias_needs_one_value_per_class_and_training_clips():
+  model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(filters=8, hidden=8), 3)
+  with pytest.raises(ValueError, match='3 classes but an initial bias of shape'):
+    heads.for_target(model, targets.AUDIOSET, [0.0, 0.0])
+  with pytest.raises(ValueError, match='needs training clips'):
+    heads.prior_log_odds([0, 0, 0], 0)
 
 
 def _tags(rng, clips, prevalence):
