@@ -19,7 +19,7 @@ from tfx.v1.dsl.components import InputArtifact, OutputArtifact, Parameter, comp
 from tfx.types import standard_artifacts
 
 from envsound.components import reference as reference_lib
-from envsound.components import tagging_evaluator, tagging_reference
+from envsound.components import eval_scores, tagging_evaluator, tagging_reference
 from envsound.core import targets
 
 ACCURACY_METRIC = 'sparse_categorical_accuracy'
@@ -96,14 +96,16 @@ def candidate_accuracy(evaluation_uri: str) -> float:
 def ReferenceGen(examples: InputArtifact[standard_artifacts.Examples],  # pylint: disable=invalid-name
                  reference: OutputArtifact[Reference], num_classes: Parameter[int],
                  target: Parameter[str] = targets.DEFAULT):
-  """Fits the target's reference on the train split and scores it on the eval split."""
+  """Fits the target's reference on the train split and scores it on the eval split (a
+  multi-label target's also keeps every eval clip's scores, eval_scores.py)."""
   from envsound.components import audioset_example_gen  # pylint: disable=import-outside-toplevel
   train, evaluation = audioset_example_gen.TRAIN, audioset_example_gen.EVAL
   if targets.by_name(target).multi_label:
-    tags = tagging_reference.fit(
-        *tagging_reference.read_pooled_tags(examples.uri, train, num_classes),
-        *tagging_reference.read_pooled_tags(examples.uri, evaluation, num_classes))
+    x_eval, y_eval = tagging_reference.read_pooled_tags(examples.uri, evaluation, num_classes)
+    tags, scores = tagging_reference.fit(
+        *tagging_reference.read_pooled_tags(examples.uri, train, num_classes), x_eval, y_eval)
     tags.write(reference.uri)
+    eval_scores.write(reference.uri, y_eval, scores)
     reference.set_float_custom_property('map', tags.mean_average_precision)
     reference.set_float_custom_property('prior_map', tags.prior_map)
     return

@@ -85,9 +85,13 @@ def linear_scores(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray,
 
 
 def fit(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray,
-        y_eval: np.ndarray) -> TaggingReference:
+        y_eval: np.ndarray) -> Tuple[TaggingReference, np.ndarray]:
   """Fits the linear reference on the training split; scores it and the label prior on the
   validation split.
+
+  Returns:
+    The figures, and the linear reference's scores of every validation clip
+    ``[clips, classes]`` (for paired comparisons, eval_scores.py).
 
   Raises:
     ValueError: no class has positive and negative validation clips.
@@ -101,4 +105,4 @@ def fit(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray,
       d_prime=linear.d_prime, ap_classes=linear.ap_classes,
       prior_map=prior.mean_average_precision, train_clips=int(len(y_train)),
       eval_clips=int(len(y_eval)), fitted_classes=fitted, c=C,
-      average_precision=multilabel_metrics.average_precision(y_eval, scores).tolist())
+      average_precision=multilabel_metrics.average_precision(y_eval, scores).tolist()), scores

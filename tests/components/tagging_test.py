@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from envsound.components import (heads, labelling, preprocessing, quality_gate,
+from envsound.components import (eval_scores, heads, labelling, preprocessing, quality_gate,
                                  tagging_reference, training, trainer_cnn1d)
 from envsound.core import features, records, targets
 from envsound.core.taxonomy import load_taxonomy
@@ -119,7 +119,8 @@ def test_the_reference_ranks_by_a_linear_model_and_the_prior_is_the_floor():
   w = rng.normal(0, 2, (4, 256))
   x_train = y_train @ w + rng.normal(0, 1, (600, 256))
   x_eval = y_eval[:, :3] @ w[:3] + rng.normal(0, 1, (300, 256))
-  result = tagging_reference.fit(x_train, y_train, x_eval, y_eval)
+  result, scores = tagging_reference.fit(x_train, y_train, x_eval, y_eval)
+  assert scores.shape == y_eval.shape
   assert result.fitted_classes == 3 and result.ap_classes == 4
   assert min(result.average_precision[:3]) > 0.95
   # The unfitted class scores its training frequency (0) for every clip: AP = its share.
@@ -159,3 +160,19 @@ def test_the_tagging_reference_round_trips_through_its_file(tmp_path):
   result = _tagging_reference()
   result.write(str(tmp_path))
   assert tagging_reference.TaggingReference.read(str(tmp_path)) == result
+
+
+def test_eval_scores_round_trip_and_a_missing_file_reads_none(tmp_path):
+  labels = np.array([[1, 0], [0, 1], [1, 1]])
+  scores = np.array([[0.9, 0.1], [0.2, 0.7], [0.6, 0.5]], np.float32)
+  eval_scores.write(str(tmp_path), labels, scores)
+  read_labels, read_scores = eval_scores.read(str(tmp_path))
+  np.testing.assert_array_equal(read_labels, labels)
+  np.testing.assert_array_equal(read_scores, scores)
+  assert eval_scores.read(str(tmp_path / 'nothing')) is None
+  with pytest.raises(ValueError, match='must both be'):
+    eval_scores.write(str(tmp_path), labels, scores[:2])
+  (tmp_path / 'bad').mkdir()
+  np.savez(tmp_path / 'bad' / eval_scores.EVAL_SCORES_FILE, labels=labels)
+  with pytest.raises(ValueError, match=r'bad/eval_scores.npz: no scores array'):
+    eval_scores.read(str(tmp_path / 'bad'))
