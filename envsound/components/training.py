@@ -4,9 +4,9 @@ A trainer module supplies its ``Hparams`` (a subclass of :class:`TrainerHparams`
 ``build_model(hp, num_classes)``; :func:`train_and_export` does the rest in the order of
 TFX's penguin example: Transform output -> datasets -> model (with the head of the target,
 ``custom_config['target']``, heads.py; a multi-label head starts at the training split's
-label prior) -> fit (TensorBoard, history JSON in ``fn_args.model_run_dir``) -> the model's map on the validation split (model_map.py;
-separation figures in ``fn_args.model_run_dir``) -> SavedModel with signatures.py's
-signatures, ``map_xy`` and ``reference_map`` included.
+label prior) -> fit (TensorBoard, history JSON in ``fn_args.model_run_dir``) -> the model's
+map on the validation split (model_map.py; separation figures in ``fn_args.model_run_dir``)
+-> SavedModel with signatures.py's signatures, ``map_xy`` and ``reference_map`` included.
 """
 
 import dataclasses

@@ -39,6 +39,7 @@ class ApproachResult:
   separation: Optional[dict] = None  # the Trainer's separation.json, when it wrote one
   model_uri: Optional[str] = None  # the evaluated Trainer Model artifact
   tagging: Optional[dict] = None  # a multi-label target's eval figures (tagging.json)
+  evaluation_uri: Optional[str] = None  # the Evaluator's ModelEvaluation (its eval_scores.npz)
   missing: List[str] = dataclasses.field(default_factory=list)
 
   @property
@@ -54,6 +55,8 @@ class RunRecord:
   settings: Dict[str, dict]    # training set -> ExampleGen settings
   references: Dict[str, object]  # training set -> its reference (the target's result type)
   target: str = targets.DEFAULT  # what the run's models learnt (its ExampleGens' setting)
+  # training set -> its Reference artifact's folder (a multi-label one's eval_scores.npz)
+  reference_uris: Dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def open_store(metadata_path: str):
@@ -157,7 +160,7 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
   latest = {t: latest_by_component(store, t, pipeline_root) for t in (
       'Examples', 'Model', 'ModelRun', 'ModelEvaluation', 'ModelBlessing', 'PushedModel',
       quality_gate.Reference.TYPE_NAME)}
-  examples, settings, references = {}, {}, {}
+  examples, settings, references, reference_uris = {}, {}, {}, {}
   for training_set in approaches_lib.TRAINING_SETS:
     artifact = latest['Examples'].get(f'ExampleGen_{training_set}')
     if artifact is not None:
@@ -171,6 +174,7 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
     reference = latest[quality_gate.Reference.TYPE_NAME].get(f'Reference_{training_set}')
     if reference is not None:
       references[training_set] = reader.read(reference.uri)
+      reference_uris[training_set] = reference.uri
   results = []
   for approach in approaches_lib.APPROACHES:
     result = ApproachResult(approach)
@@ -194,6 +198,7 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
       continue
     if target.multi_label:
       result.tagging = tagging_evaluator.read_scores(evaluation.uri)
+      result.evaluation_uri = evaluation.uri
     else:
       result.scores = tfma_results.scores_from_eval_result(
           tfma_results.load_candidate_result(evaluation.uri), num_classes)
@@ -209,4 +214,4 @@ def collect(pipeline_root: Optional[str], metadata_path: str,
     else:
       result.pushed = (custom_property(pushed, 'pushed_version', '')
                        if custom_property(pushed, 'pushed', 0) else '')
-  return RunRecord(results, examples, settings, references, target.name)
+  return RunRecord(results, examples, settings, references, target.name, reference_uris)

@@ -3,11 +3,16 @@ scores it, beside the published figures.
 
 Each approach's figures are its TaggingEvaluator's (``tagging.json``: the exported model run
 over its ExampleGen's eval split), each training set's reference and label prior its
-Reference component's (components/tagging_reference.py).
+Reference component's (components/tagging_reference.py). Both keep every eval clip's scores
+(``eval_scores.npz``), so each approach's mAP difference to its reference comes with the
+paired bootstrap standard error (components/tagging_uncertainty.py).
 """
 
-from typing import List, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
+import numpy as np
+
+from envsound.components import eval_scores, tagging_uncertainty
 from envsound.core import approaches as approaches_lib
 from envsound.report.markdown import GOAL_MARGIN, fmt, label, markdown_table
 from envsound.report.runs import RunRecord
@@ -16,7 +21,8 @@ from envsound.report.runs import RunRecord
 PUBLISHED = (
     ('Hershey et al. 2017: Google\'s baseline on the released embeddings', 0.314),
     ('Kong et al. 2018: decision-level attention', 0.327),
-    ('Multi-level attention (Yu et al. 2018), as tabulated by Kong et al. 2019', 0.360),
+    ('Yu et al. 2018: multi-level attention ("Multi-level attention model for weakly '
+     'supervised audio classification")', 0.360),
     ('Kong et al. 2019: feature-level attention', 0.369),
 )
 
@@ -30,12 +36,44 @@ DESCRIPTION = (
     'd\' = sqrt(2) Φ⁻¹(mean AUC). The reference is a one-vs-rest logistic regression '
     '(L2, C = {c:g}) on the standardised mean and standard deviation of each clip\'s '
     'embeddings; the label prior scores every clip by each class\'s training frequency (the '
-    'floor: its AP is the class\'s share of the eval clips). The published figures were '
+    'floor: its AP is the class\'s share of the eval clips). Δ mAP is the approach\'s mAP '
+    'minus its reference\'s, ± its standard error: the standard deviation of that difference '
+    'over {resamples:,} bootstrap resamples of the eval clips, both models scored on the same '
+    'resample. The published figures were '
     'measured on Google\'s full release (about 2 million training clips, 20,371 eval '
     'clips); this run\'s figures are comparable with them only on that release.')
 
 
-def _rows(record: RunRecord) -> List[List[str]]:
+Differences = Dict[str, Union[tagging_uncertainty.MapDifference, str]]
+
+
+def map_differences(record: RunRecord) -> Differences:
+  """Approach name -> the paired bootstrap of its mAP minus its training set's reference's,
+  or why there is none (approaches without figures or without a reference are left out)."""
+  out: Differences = {}
+  for r in record.results:
+    ref_uri = record.reference_uris.get(r.approach.training_set)
+    if not r.tagging or r.approach.training_set not in record.references:
+      continue
+    model = eval_scores.read(r.evaluation_uri) if r.evaluation_uri else None
+    ref = eval_scores.read(ref_uri) if ref_uri else None
+    if model is None or ref is None:
+      out[r.approach.name] = 'no per-clip eval scores were kept'
+    elif model[0].shape != ref[0].shape or not np.array_equal(model[0], ref[0]):
+      out[r.approach.name] = 'the model and the reference were scored on different clips'
+    else:
+      out[r.approach.name] = tagging_uncertainty.paired_map_difference(model[0], model[1],
+                                                                       ref[1])
+  return out
+
+
+def _delta(diff: float, uncertainty) -> str:
+  if isinstance(uncertainty, tagging_uncertainty.MapDifference):
+    return f'{diff:+.3f} ± {uncertainty.standard_error:.3f}'
+  return f'{diff:+.3f}'
+
+
+def _rows(record: RunRecord, differences: Differences) -> List[List[str]]:
   rows = []
   for r in record.results:
     head = [r.approach.title, r.approach.training_set, fmt(r.train_clips), fmt(r.eval_clips)]
@@ -44,7 +82,8 @@ def _rows(record: RunRecord) -> List[List[str]]:
       continue
     ref = record.references.get(r.approach.training_set)
     delta = ('n/a' if ref is None else
-             f'{r.tagging["mean_average_precision"] - ref.mean_average_precision:+.3f}')
+             _delta(r.tagging['mean_average_precision'] - ref.mean_average_precision,
+                    differences.get(r.approach.name)))
     pushed = 'n/a' if r.pushed is None else f'v{r.pushed}' if r.pushed else 'no'
     rows.append(head + [fmt(r.tagging['mean_average_precision']), fmt(r.tagging['mean_auc']),
                         fmt(r.tagging['d_prime']), delta, fmt(r.tagging['ap_classes']),
@@ -65,16 +104,29 @@ def _rows(record: RunRecord) -> List[List[str]]:
   return rows
 
 
-def results_table(record: RunRecord) -> str:
-  """Approaches, references and the published figures: mAP, mean AUC, d'."""
+def results_table(record: RunRecord, differences: Optional[Differences] = None) -> str:
+  """Approaches, references and the published figures: mAP, mean AUC, d' (``differences``:
+  :func:`map_differences`, computed when not given)."""
+  differences = map_differences(record) if differences is None else differences
   return markdown_table(
       ['Model', 'Training set', 'Training clips', 'Eval clips', 'mAP', 'Mean AUC', "d'",
        'Δ mAP vs reference', 'Classes in mAP', 'Blessed / pushed'],
-      _rows(record), numeric=[False, False] + [True] * 7 + [False])
+      _rows(record, differences), numeric=[False, False] + [True] * 7 + [False])
 
 
-def gate_lines(record: RunRecord) -> List[str]:
-  """One line per approach: its difference to its training set's reference and the gate."""
+def _uncertainty_text(uncertainty, clips: int) -> str:
+  if isinstance(uncertainty, tagging_uncertainty.MapDifference):
+    where = 'beyond' if uncertainty.beyond_two_se else 'within'
+    return (f'standard error {uncertainty.standard_error:.3f} (paired bootstrap, '
+            f'{uncertainty.resamples:,} resamples of the {clips:,} eval clips): {where} two '
+            'standard errors of 0')
+  return f'{clips:,} eval clips; no standard error: {uncertainty}'
+
+
+def gate_lines(record: RunRecord, differences: Optional[Differences] = None) -> List[str]:
+  """One line per approach: its difference to its training set's reference with its
+  standard error, and the gate."""
+  differences = map_differences(record) if differences is None else differences
   lines = []
   for r in record.results:
     if not r.tagging:
@@ -87,19 +139,21 @@ def gate_lines(record: RunRecord) -> List[str]:
       continue
     diff = r.tagging['mean_average_precision'] - ref.mean_average_precision
     goal = ('meets' if diff >= GOAL_MARGIN else 'misses')
-    lines.append(f'- {label(r.approach)}: mAP {diff:+.3f} against the reference, '
+    uncertainty = _uncertainty_text(differences.get(r.approach.name), r.tagging['clips'])
+    lines.append(f'- {label(r.approach)}: mAP {diff:+.3f} against the reference ({uncertainty}), '
                  f'{r.tagging["mean_average_precision"] - ref.prior_map:+.3f} against the label '
-                 f'prior ({r.tagging["clips"]:,} eval clips; no standard error is computed for '
-                 f'mAP); it {goal} the goal (reference + {GOAL_MARGIN:.2f}).{gate}')
+                 f'prior; it {goal} the goal (reference + {GOAL_MARGIN:.2f}).{gate}')
   return lines
 
 
 def render(record: RunRecord, class_names: Sequence[str], pipeline_root: str) -> str:
   """The report's markdown text (training curves referred to by file name)."""
   c = next((ref.c for ref in record.references.values()), 0.0)
+  differences = map_differences(record)
   lines = ['# envsound results: AudioSet tagging', '', f'Pipeline root: `{pipeline_root}`', '',
-           '## Results', '', DESCRIPTION.format(classes=len(class_names), c=c), '',
-           results_table(record), '', *gate_lines(record), '',
+           '## Results', '', DESCRIPTION.format(classes=len(class_names), c=c,
+                                                resamples=tagging_uncertainty.RESAMPLES), '',
+           results_table(record, differences), '', *gate_lines(record, differences), '',
            '## Training curves', '',
            'Loss and the Keras PR AUC (its interpolated mean average precision over classes, '
            'logged per epoch), training vs validation (from the Trainer\'s history.json).', '']
