@@ -10,6 +10,7 @@ out of that resample's mean, as multilabel_metrics leaves out classes without po
 """
 
 import dataclasses
+from typing import List
 
 import numpy as np
 
@@ -81,36 +82,49 @@ def _mean_ap(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> np.
   return np.where(counted > 0, np.nansum(ap, axis=1) / np.maximum(counted, 1), np.nan)
 
 
-def paired_map_difference(y_true: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray,
+def _score_sets(scores, shape) -> List[np.ndarray]:
+  sets = [np.asarray(scores)] if np.ndim(scores) == 2 else [np.asarray(s) for s in scores]
+  if not sets or any(s.shape != shape for s in sets):
+    raise ValueError(f'labels {shape} and scores {[s.shape for s in sets]} must all be '
+                     '[clips, classes]')
+  return sets
+
+
+def paired_map_difference(y_true: np.ndarray, scores_a, scores_b,
                           resamples: int = RESAMPLES, seed: int = SEED) -> MapDifference:
   """``mAP(scores_a) - mAP(scores_b)`` on the clips of ``y_true`` and its paired bootstrap
   standard error (``resamples`` resamples drawn with ``seed``; those that draw no positive
   clip are dropped, and ``resamples`` of the result counts the others).
+
+  ``scores_a``, ``scores_b``: ``[clips, classes]`` each, or a sequence of them (e.g. one per
+  training seed), whose mAP is the mean of their mAPs on the same resample.
 
   Raises:
     ValueError: the arrays are not all ``[clips, classes]`` of one shape, the labels are not
       0/1, no class has a positive, or fewer than 2 resamples drew a positive.
   """
   y_true = np.asarray(y_true)
-  if y_true.ndim != 2 or np.shape(scores_a) != y_true.shape or (
-      np.shape(scores_b) != y_true.shape):
-    raise ValueError(f'labels {y_true.shape} and scores {np.shape(scores_a)}, '
-                     f'{np.shape(scores_b)} must all be [clips, classes]')
+  if y_true.ndim != 2:
+    raise ValueError(f'labels {y_true.shape} must be [clips, classes]')
+  sets_a, sets_b = _score_sets(scores_a, y_true.shape), _score_sets(scores_b, y_true.shape)
   if not np.isin(y_true, (0, 1)).all():
     raise ValueError('labels must be 0 or 1')
   present = np.flatnonzero(y_true.any(axis=0))
   if not len(present):
     raise ValueError('no class has a positive clip')
   y_true = y_true[:, present]
-  scores_a, scores_b = np.asarray(scores_a)[:, present], np.asarray(scores_b)[:, present]
+  sets_a, sets_b = [s[:, present] for s in sets_a], [s[:, present] for s in sets_b]
+
+  def difference_under(weights):
+    return (np.mean([_mean_ap(y_true, s, weights) for s in sets_a], axis=0)
+            - np.mean([_mean_ap(y_true, s, weights) for s in sets_b], axis=0))
+
   clips = len(y_true)
-  whole = np.ones((1, clips))
-  difference = float(_mean_ap(y_true, scores_a, whole)[0] - _mean_ap(y_true, scores_b, whole)[0])
+  difference = float(difference_under(np.ones((1, clips)))[0])
   counts = bootstrap_counts(clips, resamples, seed)
   step = max(1, _CHUNK_CELLS // clips)
-  diffs = np.concatenate([
-      _mean_ap(y_true, scores_a, block) - _mean_ap(y_true, scores_b, block)
-      for block in (counts[i:i + step] for i in range(0, resamples, step))])
+  diffs = np.concatenate([difference_under(counts[i:i + step])
+                          for i in range(0, resamples, step)])
   diffs = diffs[~np.isnan(diffs)]  # a resample that drew no positive of any class
   if len(diffs) < 2:
     raise ValueError(f'fewer than 2 of {resamples} resamples drew a positive clip')

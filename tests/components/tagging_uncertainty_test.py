@@ -49,6 +49,18 @@ def test_the_difference_is_that_of_the_two_maps():
   assert result.difference == pytest.approx(expected, abs=1e-12)
 
 
+def test_sets_of_scores_compare_their_mean_maps():
+  y, a = _data(seed=3)
+  _, b = _data(seed=4)
+  _, c = _data(seed=5)
+  mean_map = lambda s: multilabel_metrics.tagging_scores(y, s).mean_average_precision
+  result = tagging_uncertainty.paired_map_difference(y, [a, b], [c], resamples=20)
+  assert result.difference == pytest.approx((mean_map(a) + mean_map(b)) / 2 - mean_map(c),
+                                            abs=1e-12)
+  assert tagging_uncertainty.paired_map_difference(y, [a, b], [b, a], resamples=20) == (
+      tagging_uncertainty.MapDifference(0.0, 0.0, 20))
+
+
 def test_a_two_clip_case_worked_by_hand():
   # One class, a positive and a negative clip; a ranks them right (AP 1), b wrong (AP 0.5).
   y = np.array([[1], [0]])
