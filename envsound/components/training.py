@@ -73,12 +73,16 @@ class TrainerHparams:
     """Builds hyper-parameters from a Trainer custom_config.
 
     Keys this trainer does not know are logged and ignored: pipeline-wide overrides reach
-    every trainer, and each uses only its own.
+    every trainer, and each uses only its own. The target that ``'target'`` names (default:
+    the environment) may replace some of the module's defaults (targets.Target's
+    ``trainer_defaults``); custom_config's values override both.
 
     Raises:
       ValueError: a known key has an invalid value.
     """
     config = dict(custom_config or {})
+    target = targets.by_name(config.get('target', targets.DEFAULT))
+    config = {**dict(target.trainer_defaults), **config}
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(config) - names - set(META_KEYS))
     if unknown:

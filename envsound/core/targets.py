@@ -33,6 +33,9 @@ class Target:
     loss: the training loss (``'categorical_crossentropy'`` or ``'binary_crossentropy'``).
     gate_metric: the eval-split figure the quality gate compares.
     schema_file: the curated raw schema of its ingested clips (in ``envsound/schemas/``).
+    trainer_defaults: ``(field, value)`` pairs every trainer's hyper-parameters take under
+      this target in place of the module's defaults; custom_config (and ``--epochs``) still
+      overrides them (training.TrainerHparams.from_custom_config).
   """
   name: str
   multi_label: bool
@@ -42,6 +45,7 @@ class Target:
   loss: str
   gate_metric: str
   schema_file: str
+  trainer_defaults: Tuple[Tuple[str, object], ...] = ()
 
   def class_names(self, class_csv: Optional[str] = None) -> Tuple[str, ...]:
     """The model's classes in index order: environment ids, or the display names of a

@@ -1,5 +1,6 @@
 """Model builders and the Trainers' run_fn (on the tiny fixture data)."""
 
+import dataclasses
 import json
 import os
 
@@ -8,7 +9,7 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from envsound.core import features
+from envsound.core import features, targets
 
 from envsound.components import losses, model_map, training, trainer_cnn1d, trainer_cnn2d
 from envsound.components.model_layers import PENULTIMATE_LAYER, MaskedPooling, SpecAugment
@@ -127,6 +128,21 @@ def test_hparams_from_custom_config():
     trainer_cnn1d.Hparams.from_custom_config({'class_weighting': 'inverse'})
   with pytest.raises(ValueError, match='map_reference'):
     trainer_cnn1d.Hparams.from_custom_config({'map_reference': 0})
+
+
+def test_a_target_replaces_module_defaults_and_custom_config_overrides_them(monkeypatch):
+  tagging = dataclasses.replace(targets.AUDIOSET,
+                                trainer_defaults=(('dropout', 0.0), ('epochs', 30)))
+  monkeypatch.setattr(targets, 'TARGETS', (targets.ENVIRONMENT, tagging))
+  hp = trainer_cnn2d.Hparams.from_custom_config({'target': 'audioset'})
+  assert (hp.dropout, hp.epochs, hp.mixup_alpha) == (0.0, 30, 0.2)
+  assert trainer_cnn2d.Hparams.from_custom_config({'target': 'audioset', 'epochs': 3}).epochs == 3
+  assert trainer_cnn2d.Hparams.from_custom_config({'target': 'environment'}) == (
+      trainer_cnn2d.Hparams())
+
+
+def test_the_environment_target_keeps_every_modules_defaults():
+  assert targets.ENVIRONMENT.trainer_defaults == ()
 
 
 def test_mixup_blends_inputs_and_labels_alike():
