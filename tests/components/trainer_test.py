@@ -177,6 +177,12 @@ def test_mixup_blends_inputs_and_labels_alike():
   assert my.numpy().max(1).min() >= 0.5
 
 
+def test_label_smoothing_spreads_a_share_of_the_mass():
+  ds = tf.data.Dataset.from_tensors(({'a': tf.zeros([2])}, tf.constant([[0.0, 1.0, 0.0, 0.0]])))
+  (_, y), = training.smooth_labels(ds, 0.2).take(1)
+  np.testing.assert_allclose(y.numpy(), [[0.05, 0.85, 0.05, 0.05]], rtol=1e-6)
+
+
 def test_run_fn_trains_and_exports(trained_cnn1d):
   args = trained_cnn1d
   loaded = tf.saved_model.load(args.serving_model_dir)
