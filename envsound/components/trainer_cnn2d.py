@@ -40,6 +40,7 @@ class Hparams(training.TrainerHparams):
     kernel_frames: kernel width along time.
     mixing_filters: channels of the convolution spanning all embedding rows after the two
       row-wise ones (0: none, the rows stay apart up to the pooling).
+    mixing_frames: width of that convolution along time (odd; zero-padded at both ends).
     pool_frames: max-pooling width along time after each of the first two convolutions
       (1: none).
     max_shift: largest random time shift, in frames.
@@ -53,6 +54,7 @@ class Hparams(training.TrainerHparams):
   kernel_rows: int = 1
   kernel_frames: int = 3
   mixing_filters: int = 256
+  mixing_frames: int = 1
   pool_frames: int = 1
   dropout: float = 0.3
   max_shift: int = 2
@@ -85,7 +87,9 @@ def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
       x = tf_keras.layers.MaxPooling2D((1, hp.pool_frames), padding='same')(x)  # time only
       mask = model_layers.pool_mask(mask, hp.pool_frames)
   if hp.mixing_filters:  # across all rows: [batch, 1, frames, mixing_filters]
-    x = _conv(x, hp.mixing_filters, (x.shape[1], 1), 'valid', hp.batch_norm)
+    if hp.mixing_frames > 1:
+      x = tf_keras.layers.ZeroPadding2D(((0, 0), (hp.mixing_frames // 2,) * 2))(x)
+    x = _conv(x, hp.mixing_filters, (x.shape[1], hp.mixing_frames), 'valid', hp.batch_norm)
   if hp.time_pooling == 'flatten':
     x = tf_keras.layers.Flatten()(x)
   else:  # [batch, frames, rows x channels], pooled over the real frames

@@ -101,6 +101,7 @@ def test_cnn1d_builder_trains_a_step_and_round_trips_a_save(overrides, tmp_path)
 @pytest.mark.parametrize('overrides,width', [
     ({}, 2 * 64),                                          # meanstd of the mixing channels
     ({'time_pooling': 'flatten'}, 10 * 64),                # every frame of them
+    ({'mixing_frames': 3, 'time_pooling': 'flatten'}, 10 * 64),  # padded along time
     ({'pool_frames': 2, 'time_pooling': 'mean'}, 64),      # 10 frames -> 5 -> 3, averaged
     ({'mixing_filters': 0, 'pool_frames': 2, 'time_pooling': 'flatten'},
      features.EMBEDDING_DIM * 8 * 3),                      # rows apart, 3 pooled steps
