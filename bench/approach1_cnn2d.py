@@ -4,14 +4,20 @@ On the Transform output of a sample release's balanced set (``--root``: a pipeli
 holding ``ExampleGen_balanced`` and ``Transform_balanced``), each variant of
 ``trainer_cnn2d`` is trained by its ``run_fn`` as the Trainer calls it, for each seed, and
 the exported model scores every validation clip. A variant is custom_config overrides laid
-over the module's defaults; ``seed`` pins the choices the seed shipped (no batch norm, no
-weight decay, constant learning rate, no early stopping). Printed per variant and seed:
-validation accuracy with its standard error and training seconds; then per variant its
-mean over seeds and the paired difference to ``seed`` (same clips); last, the reference
-(``reference.fit`` on the same ExampleGen splits) and each variant's margin over it.
+over the module's defaults; ``old_defaults`` rebuilds the defaults before issue 15 (no
+mixing convolution, max-pooling along time, flatten, dropout 0.5, mixup, frequency masks,
+sqrt class weights) and ``seed`` the choices the seed shipped on top of them (constant
+learning rate). Printed per variant and seed: accuracy with its standard error and
+training seconds; then per variant its mean over seeds and the paired difference to
+``--baseline`` (same clips); last, the reference (``reference.fit`` on the same ExampleGen
+splits) and each variant's margin over it.
+
+With ``--folds K`` nothing is scored on the validation split: the training split is cut
+into K folds (by record position), each fold scored by a model trained on the others, so
+every training clip is scored once; choose between variants this way, not on validation.
 
   .venv/bin/python bench/approach1_cnn2d.py --root ROOT [--seeds 0,1] [--epochs N]
-      [--variants seed,batch_norm,...]
+      [--variants old_defaults,defaults,...] [--baseline old_defaults] [--folds K]
 """
 
 import argparse
@@ -29,9 +35,13 @@ import numpy as np
 
 import approach3_models  # bench/: trains one module and scores its export
 
-SEED = {'batch_norm': False, 'weight_decay': 0.0, 'lr_schedule': 'constant',
+OLD_DEFAULTS = {'mixing_filters': 0, 'pool_frames': 2, 'time_pooling': 'flatten',
+                'dropout': 0.5, 'mixup_alpha': 0.2, 'max_freq_mask': 16,
+                'class_weighting': 'sqrt'}
+SEED = {**OLD_DEFAULTS, 'batch_norm': False, 'weight_decay': 0.0, 'lr_schedule': 'constant',
         'warmup_epochs': 0, 'early_stopping': 0}
 VARIANTS = {
+    'old_defaults': OLD_DEFAULTS,
     'seed': SEED,
     'batch_norm': {**SEED, 'batch_norm': True},
     'weight_decay': {**SEED, 'weight_decay': 0.01},
@@ -39,7 +49,47 @@ VARIANTS = {
     'early_stop': {**SEED, 'early_stopping': 3, 'epochs': 20},
     'cosine_20': {**SEED, 'lr_schedule': 'cosine', 'warmup_epochs': 1, 'epochs': 20},
     'defaults': {},  # the module's current defaults
+    'epochs_20': {'epochs': 20},
+    'early_stop_30': {'early_stopping': 5, 'epochs': 30},
+    'mixing_512': {'mixing_filters': 512},
+    'mixing_3_frames': {'mixing_frames': 3},
+    'filters_32': {'filters': 32},
+    'dropout_0.5': {'dropout': 0.5},
+    'label_smoothing': {'label_smoothing': 0.1},
 }
+
+
+def fold_files(train: str, folds: int, out: str):
+  """Writes the records of ``train`` into ``folds`` gzip files by position (record i goes to
+  fold i mod folds); returns their paths."""
+  # pylint: disable=import-outside-toplevel
+  import tensorflow as tf
+  paths = [os.path.join(out, f'fold-{i}.gz') for i in range(folds)]
+  writers = [tf.io.TFRecordWriter(p, options='GZIP') for p in paths]
+  records = tf.data.TFRecordDataset(sorted(glob.glob(train)), compression_type='GZIP')
+  for i, record in enumerate(records.as_numpy_iterator()):
+    writers[i % folds].write(record)
+  for w in writers:
+    w.close()
+  return paths
+
+
+def cross_validated(graph, train, folds: int, overrides, seed, epochs, out, name):
+  """Per-clip correctness of every training clip, scored by the model trained without its
+  fold; returns (correctness, seconds)."""
+  files = fold_files(train, folds, out)
+  correct, seconds = [], 0.0
+  for i, held_out in enumerate(files):
+    rest = os.path.join(out, f'rest-{i}')
+    os.makedirs(rest, exist_ok=True)
+    for j, f in enumerate(files):
+      if j != i:
+        os.link(f, os.path.join(rest, os.path.basename(f)))
+    c, s = approach3_models.train_and_score('cnn2d', graph, os.path.join(rest, '*'), held_out,
+                                            seed, epochs, out, overrides, f'-{name}-f{i}')
+    correct.append(c)
+    seconds += s
+  return np.concatenate(correct), seconds
 
 
 def reference_accuracy(root: Path):
@@ -58,25 +108,38 @@ def main() -> None:
   parser.add_argument('--root', type=Path, required=True)
   parser.add_argument('--seeds', default='0,1')
   parser.add_argument('--epochs', type=int, default=None)
-  parser.add_argument('--variants', default=','.join(VARIANTS))
+  parser.add_argument('--variants', default='old_defaults,defaults')
+  parser.add_argument('--baseline', default='old_defaults')
+  parser.add_argument('--folds', type=int, default=0)
   args = parser.parse_args()
   graph, train, evaluation = approach3_models.transform_output(args.root, 'Transform_balanced')
   names, seeds = args.variants.split(','), [int(s) for s in args.seeds.split(',')]
+  scored = f'{args.folds}-fold hold-outs of the training split' if args.folds else 'validation'
   print(f'{os.cpu_count()} cores; variants {names}; seeds {seeds}; epochs '
-        f'{args.epochs or "default"}', flush=True)
-  correct = approach3_models.measure(names, seeds, lambda name, seed, out: (
-      approach3_models.train_and_score('cnn2d', graph, train, evaluation, seed, args.epochs,
-                                       out, VARIANTS[name], f'-{name}')))
-  ref, n, c_value = reference_accuracy(args.root)
-  ref_se = np.sqrt(ref * (1 - ref) / n)
-  print(f'reference: accuracy {ref:.4f} +- {ref_se:.4f} (C {c_value:g}, {n} clips)')
+        f'{args.epochs or "default"}; scored on {scored}', flush=True)
+
+  def train_one(name, seed, out):
+    if args.folds:
+      work = os.path.join(out, f'{name}-{seed}')
+      os.makedirs(work)
+      return cross_validated(graph, train, args.folds, VARIANTS[name], seed, args.epochs, work,
+                             name)
+    return approach3_models.train_and_score('cnn2d', graph, train, evaluation, seed,
+                                            args.epochs, out, VARIANTS[name], f'-{name}')
+
+  correct = approach3_models.measure(names, seeds, train_one)
+  ref = np.nan
+  if not args.folds:
+    ref, n, c_value = reference_accuracy(args.root)
+    ref_se = np.sqrt(ref * (1 - ref) / n)
+    print(f'reference: accuracy {ref:.4f} +- {ref_se:.4f} (C {c_value:g}, {n} clips)')
   for name in names:
     mean = np.mean([correct[name, s].mean() for s in seeds])
     line = f'  {name:12s}: mean accuracy {mean:.4f}, vs reference {mean - ref:+.4f}'
-    if name != 'seed' and 'seed' in names:
-      d = [correct[name, s] - correct['seed', s] for s in seeds]
+    if name != args.baseline and args.baseline in names:
+      d = [correct[name, s] - correct[args.baseline, s] for s in seeds]
       paired = ', '.join(f'{x.mean():+.4f} +- {x.std(ddof=1) / np.sqrt(len(x)):.4f}' for x in d)
-      line += f'; vs seed (paired, per seed) {paired}'
+      line += f'; vs {args.baseline} (paired, per seed) {paired}'
     print(line, flush=True)
 
 

@@ -86,7 +86,7 @@ def measure(names, seeds, train_one):
         correct[name, seed] = c
         se = np.sqrt(c.mean() * (1 - c.mean()) / len(c))
         print(f'  {name:12s} seed {seed}: accuracy {c.mean():.4f} +- {se:.4f} '
-              f'({len(c)} validation clips), trained in {seconds:.0f} s', flush=True)
+              f'({len(c)} clips scored), trained in {seconds:.0f} s', flush=True)
   return correct
 
 

@@ -18,7 +18,9 @@ def model_inputs() -> Tuple[Dict[str, tf_keras.Input], tf.Tensor, tf.Tensor]:
 
   Returns:
     ``(inputs, frames, mask)``: the input dict (``AUDIO_EMBEDDING_XF``, ``MASK_XF``), the
-    embedding as ``[batch, NUM_FRAMES, EMBEDDING_DIM]`` and the mask ``[batch, NUM_FRAMES]``.
+    embedding as ``[batch, NUM_FRAMES, EMBEDDING_DIM]`` with pad frames zeroed (whatever
+    they held, they carry no signal) and the mask ``[batch, NUM_FRAMES]`` (1 on real frames,
+    which come first).
   """
   inputs = {
       features.AUDIO_EMBEDDING_XF: tf_keras.Input(
@@ -27,7 +29,16 @@ def model_inputs() -> Tuple[Dict[str, tf_keras.Input], tf.Tensor, tf.Tensor]:
   }
   frames = tf_keras.layers.Reshape([features.NUM_FRAMES, features.EMBEDDING_DIM])(
       inputs[features.AUDIO_EMBEDDING_XF])
-  return inputs, frames, inputs[features.MASK_XF]
+  mask = inputs[features.MASK_XF]
+  return inputs, frames * mask[:, :, tf.newaxis], mask
+
+
+def pool_mask(mask: tf.Tensor, pool_frames: int) -> tf.Tensor:
+  """The ``[batch, frames]`` mask max-pooled along time as ``MaxPooling2D((1, pool_frames),
+  padding='same')`` pools the frames: a pooled step is real when any frame in it is."""
+  if pool_frames <= 1:
+    return mask
+  return tf.nn.max_pool1d(mask[:, :, tf.newaxis], pool_frames, pool_frames, 'SAME')[:, :, 0]
 
 
 def classifier_head(x, num_classes: int, hidden: int, dropout: float):
@@ -66,8 +77,10 @@ def _band(batch: tf.Tensor, length: int, max_width: int) -> tf.Tensor:
 class SpecAugment(tf_keras.layers.Layer):
   """Training-time time shift, time masking and frequency masking on ``[b, frames, dims]``.
 
-  The shift rolls each clip by a random number of frames (circularly); each mask zeroes one
-  random band per clip. Inference passes inputs through unchanged.
+  The shift rolls each clip's real frames by a random number of frames, circularly within
+  them (given the ``[b, frames]`` mask, real frames first), so pad frames stay where the
+  mask says they are; each mask zeroes one random band per clip. Inference passes inputs
+  through unchanged.
   """
 
   def __init__(self, max_shift: int = 2, max_time_mask: int = 2, max_freq_mask: int = 16,
@@ -77,13 +90,16 @@ class SpecAugment(tf_keras.layers.Layer):
     self.max_time_mask = max_time_mask
     self.max_freq_mask = max_freq_mask
 
-  def call(self, x, training=None):
+  def call(self, x, mask=None, training=None):
     if not training:
       return x
     b, t, d = tf.shape(x)[0], x.shape[1], x.shape[2]
     if self.max_shift:
       shift = tf.random.uniform([b, 1], -self.max_shift, self.max_shift + 1, dtype=tf.int32)
-      index = tf.math.floormod(tf.range(t)[tf.newaxis, :] - shift, t)
+      pos = tf.range(t)[tf.newaxis, :]
+      real = t if mask is None else tf.maximum(
+          tf.cast(tf.reduce_sum(mask, axis=1, keepdims=True), tf.int32), 1)
+      index = tf.where(pos < real, tf.math.floormod(pos - shift, real), pos)
       x = tf.gather(x, index, batch_dims=1)
     if self.max_time_mask:
       x *= _band(b, t, self.max_time_mask)[:, :, tf.newaxis]

@@ -13,7 +13,7 @@ from typing import Dict, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from envsound.components import multilabel_metrics
+from envsound.components import multilabel_metrics, preprocessing
 from envsound.core import features
 
 _BATCH = 512
@@ -38,8 +38,9 @@ def _scored_batches(model_dir: str, file_pattern: str, context_spec):
     yield batch, context, lambda records: serve(**{features.SERIALIZED_INPUT: records})
 
 
-def predict_split(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.ndarray]:
-  """Environments and probabilities of the records in ``file_pattern`` that have one.
+def predict_clips(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.ndarray,
+                                                             np.ndarray]:
+  """Clip ids, environments and probabilities of the records in ``file_pattern`` that have one.
 
   Args:
     model_dir: an envsound SavedModel (``<Trainer model>/Format-Serving``).
@@ -47,20 +48,31 @@ def predict_split(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.nda
       feature (ExampleGen's ``<examples>/Split-eval/*``; gzip when named ``.gz``).
 
   Returns:
-    ``(labels [clips], probabilities [clips, classes])``.
+    ``(clip ids [clips] ("<video_id>:<start seconds>", preprocessing.clip_ids), labels
+    [clips], probabilities [clips, classes])``.
   """
-  spec = {features.ENVIRONMENT_KEY: tf.io.VarLenFeature(tf.int64)}
-  labels, probabilities = [np.zeros(0, np.int64)], []
+  spec = {key: tf.io.VarLenFeature(dtype) for key, dtype in (
+      (features.ENVIRONMENT_KEY, tf.int64), (features.VIDEO_ID_KEY, tf.string),
+      (features.START_TIME_KEY, tf.float32))}
+  ids, labels, probabilities = [np.zeros(0, object)], [np.zeros(0, np.int64)], []
   for batch, context, serve in _scored_batches(model_dir, file_pattern, spec):
-    dense = tf.sparse.to_dense(context[features.ENVIRONMENT_KEY], default_value=-1).numpy()
-    env = dense[:, 0] if dense.shape[1] else np.full(len(dense), -1)
+    env = preprocessing.first_or_default(context[features.ENVIRONMENT_KEY]).numpy()
     keep = env >= 0
     if keep.any():
+      clip = preprocessing.clip_ids(context[features.VIDEO_ID_KEY],
+                                    context[features.START_TIME_KEY]).numpy()
+      ids.append(np.array([c.decode() for c in clip[keep]], object))
       labels.append(env[keep])
       probabilities.append(serve(tf.boolean_mask(batch, keep))[features.PROBABILITIES].numpy())
   if not probabilities:
     raise ValueError(f'{file_pattern}: no record has an {features.ENVIRONMENT_KEY!r} feature')
-  return np.concatenate(labels), np.concatenate(probabilities)
+  return np.concatenate(ids), np.concatenate(labels), np.concatenate(probabilities)
+
+
+def predict_split(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.ndarray]:
+  """``(labels, probabilities)`` of :func:`predict_clips`."""
+  _, labels, probabilities = predict_clips(model_dir, file_pattern)
+  return labels, probabilities
 
 
 def predict_tags(model_dir: str, file_pattern: str) -> Tuple[np.ndarray, np.ndarray]:

@@ -68,7 +68,7 @@ class Hparams(training.TrainerHparams):
 def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
   """The 1D CNN on transformed features: inputs AUDIO_EMBEDDING_XF/MASK_XF, softmax output."""
   inputs, x, mask = model_layers.model_inputs()
-  x = model_layers.SpecAugment(hp.max_shift, hp.max_time_mask, hp.max_freq_mask)(x)
+  x = model_layers.SpecAugment(hp.max_shift, hp.max_time_mask, hp.max_freq_mask)(x, mask)
   frames = x = tf_keras.layers.Dropout(hp.input_dropout)(x)
   for i in range(hp.conv_layers):
     x = model_layers.temporal_block(x, hp.filters, hp.kernel_size, hp.dilation_rate ** i,

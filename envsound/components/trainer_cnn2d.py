@@ -38,47 +38,64 @@ class Hparams(training.TrainerHparams):
     filters: channels of the first convolution (doubled in the second).
     kernel_rows: kernel height along the embedding axis (1: no mixing of PCA components).
     kernel_frames: kernel width along time.
+    mixing_filters: channels of the convolution spanning all embedding rows after the two
+      row-wise ones (0: none, the rows stay apart up to the pooling).
+    mixing_frames: width of that convolution along time (odd; zero-padded at both ends).
+    pool_frames: max-pooling width along time after each of the first two convolutions
+      (1: none).
     max_shift: largest random time shift, in frames.
     max_time_mask: widest time mask, in frames.
     max_freq_mask: widest mask along the embedding axis.
     batch_norm: batch normalisation after each convolution (before its ReLU).
-    time_pooling: 'flatten' keeps every pooled time step, 'mean' averages over time,
-      'meanmax' concatenates the mean and the maximum over time (per row and channel).
+    time_pooling: 'flatten' keeps every time step; 'mean', 'meanmax', 'meanstd' or
+      'attention' pools over the real frames (model_layers.MaskedPooling).
   """
   filters: int = 16
   kernel_rows: int = 1
   kernel_frames: int = 3
-  dropout: float = 0.5
+  mixing_filters: int = 256
+  mixing_frames: int = 1
+  pool_frames: int = 1
+  dropout: float = 0.3
   max_shift: int = 2
   max_time_mask: int = 2
-  max_freq_mask: int = 16
-  mixup_alpha: float = 0.2
+  max_freq_mask: int = 0
+  class_weighting: str = 'none'
   batch_norm: bool = False
   lr_schedule: str = 'cosine'
   warmup_epochs: int = 1
-  time_pooling: str = 'flatten'
+  time_pooling: str = 'meanstd'
+
+
+def _conv(x, filters: int, kernel, padding: str, batch_norm: bool):
+  """Conv2D (no bias under batch norm) -> optional batch norm -> ReLU."""
+  x = tf_keras.layers.Conv2D(filters, kernel, padding=padding, use_bias=not batch_norm)(x)
+  if batch_norm:
+    x = tf_keras.layers.BatchNormalization()(x)
+  return tf_keras.layers.ReLU()(x)
 
 
 def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
   """The 2D CNN on transformed features: inputs AUDIO_EMBEDDING_XF/MASK_XF, softmax output."""
-  inputs, x, _ = model_layers.model_inputs()
-  x = model_layers.SpecAugment(hp.max_shift, hp.max_time_mask, hp.max_freq_mask)(x)
+  inputs, x, mask = model_layers.model_inputs()
+  x = model_layers.SpecAugment(hp.max_shift, hp.max_time_mask, hp.max_freq_mask)(x, mask)
   x = tf_keras.layers.Permute([2, 1])(x)          # [batch, 128 (embedding axis), frames]
   x = tf_keras.layers.Reshape([-1, x.shape[-1], 1])(x)
   for filters in (hp.filters, 2 * hp.filters):
-    x = tf_keras.layers.Conv2D(filters, (hp.kernel_rows, hp.kernel_frames), padding='same',
-                               use_bias=not hp.batch_norm)(x)
-    if hp.batch_norm:
-      x = tf_keras.layers.BatchNormalization()(x)
-    x = tf_keras.layers.ReLU()(x)
-    x = tf_keras.layers.MaxPooling2D((1, 2), padding='same')(x)  # along time only
-  if hp.time_pooling in ('mean', 'meanmax'):
-    whole = (1, x.shape[2])  # every remaining time step
-    pooled = [tf_keras.layers.AveragePooling2D(whole)(x)]
-    if hp.time_pooling == 'meanmax':
-      pooled.append(tf_keras.layers.MaxPooling2D(whole)(x))
-    x = pooled[0] if len(pooled) == 1 else tf_keras.layers.Concatenate()(pooled)
-  x = tf_keras.layers.Flatten()(x)
+    x = _conv(x, filters, (hp.kernel_rows, hp.kernel_frames), 'same', hp.batch_norm)
+    if hp.pool_frames > 1:
+      x = tf_keras.layers.MaxPooling2D((1, hp.pool_frames), padding='same')(x)  # time only
+      mask = model_layers.pool_mask(mask, hp.pool_frames)
+  if hp.mixing_filters:  # across all rows: [batch, 1, frames, mixing_filters]
+    if hp.mixing_frames > 1:
+      x = tf_keras.layers.ZeroPadding2D(((0, 0), (hp.mixing_frames // 2,) * 2))(x)
+    x = _conv(x, hp.mixing_filters, (x.shape[1], hp.mixing_frames), 'valid', hp.batch_norm)
+  if hp.time_pooling == 'flatten':
+    x = tf_keras.layers.Flatten()(x)
+  else:  # [batch, frames, rows x channels], pooled over the real frames
+    x = tf_keras.layers.Permute([2, 1, 3])(x)
+    x = tf_keras.layers.Reshape([x.shape[1], x.shape[2] * x.shape[3]])(x)
+    x = model_layers.MaskedPooling(hp.time_pooling)(x, mask)
   outputs = model_layers.classifier_head(x, num_classes, hp.hidden, hp.dropout)
   return tf_keras.Model(inputs, outputs, name='cnn2d')
 
@@ -88,8 +105,9 @@ SEARCH_SPACE = {
     'learning_rate': [1e-3, 3e-4, 3e-3],
     'filters': [16, 8, 32],
     'kernel_frames': [3, 5],
-    'dropout': [0.5, 0.3],
-    'mixup_alpha': [0.2, 0.0, 0.4],
+    'mixing_filters': [256, 128, 512],
+    'dropout': [0.3, 0.5],
+    'mixup_alpha': [0.0, 0.2],
 }
 
 

@@ -43,6 +43,8 @@ class TrainerHparams:
     class_weighting: 'none', 'sqrt' or 'balanced' (losses.class_weights).
     focal_gamma: focal-loss gamma; 0 is cross-entropy.
     mixup_alpha: Beta(alpha, alpha) mixup of training batches; 0 turns it off.
+    label_smoothing: training targets move this share of their mass evenly over the
+      classes (single-label targets only); 0 turns it off.
     weight_decay: AdamW's decoupled weight decay; 0 is plain Adam.
     lr_schedule: 'constant' or 'cosine' (linear warm-up, then cosine decay to 0).
     warmup_epochs: warm-up length of the cosine schedule.
@@ -61,6 +63,7 @@ class TrainerHparams:
   class_weighting: str = 'sqrt'
   focal_gamma: float = 0.0
   mixup_alpha: float = 0.0
+  label_smoothing: float = 0.0
   weight_decay: float = 0.0
   lr_schedule: str = 'constant'
   warmup_epochs: int = 0
@@ -108,6 +111,14 @@ def mixup(ds: tf.data.Dataset, alpha: float, seed: int) -> tf.data.Dataset:
     mix = lambda a: (lam[:, None] * a + (1.0 - lam[:, None]) * tf.gather(a, perm))
     return {k: mix(v) for k, v in x.items()}, mix(y)
   return ds.map(blend, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def smooth_labels(ds: tf.data.Dataset, share: float) -> tf.data.Dataset:
+  """Moves ``share`` of each one-hot label's mass evenly over all classes (Szegedy et al.
+  2016's label smoothing)."""
+  def smooth(x, y):
+    return x, y * (1.0 - share) + share / tf.cast(tf.shape(y)[-1], y.dtype)
+  return ds.map(smooth, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 class ExamplesPerSecond(tf_keras.callbacks.Callback):
@@ -180,6 +191,8 @@ def train_and_export(fn_args, hp: TrainerHparams,
   counts = (labels.sum(axis=0).astype(np.int64) if target.multi_label
             else data.class_counts(labels, num_classes))
   train = train.map(one_hot)
+  if hp.label_smoothing and not target.multi_label:
+    train = smooth_labels(train, hp.label_smoothing)
   if hp.mixup_alpha:
     train = mixup(train, hp.mixup_alpha, hp.seed)
   evaluation = data.input_fn(fn_args.eval_files, tft_output, hp.batch_size, shuffle=False,

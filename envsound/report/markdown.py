@@ -70,12 +70,6 @@ def results_table(results: Sequence[ApproachResult], reference: Optional[Scores]
       rows, numeric=[False, False] + [True] * 8 + [False, True])
 
 
-def _standard_error(scores: Scores) -> float:
-  """Binomial standard error of a top-1 accuracy over the clips of its confusion matrix."""
-  n = scores.confusion.sum()
-  return math.sqrt(scores.accuracy * (1 - scores.accuracy) / n) if n else math.nan
-
-
 def reference_lines(results: Sequence[ApproachResult], reference: Optional[Scores]) -> List[str]:
   """One line per approach: whether and by how much it beats the reference, and the gate's
   decision (against its own training set's reference) when the gate ran."""
@@ -95,7 +89,7 @@ def reference_lines(results: Sequence[ApproachResult], reference: Optional[Score
                'beats the reference on accuracy only' if acc > 0 else
                'beats the reference on macro-F1 only' if f1 > 0 else
                'does not beat the reference')
-    se = math.hypot(_standard_error(r.scores), _standard_error(reference))
+    se = math.hypot(r.scores.standard_error, reference.standard_error)
     goal = (f'meets the goal (reference + {GOAL_MARGIN:.2f})' if acc >= GOAL_MARGIN else
             f'misses the goal (reference + {GOAL_MARGIN:.2f}) by {GOAL_MARGIN - acc:.3f}')
     lines.append(f'- {label(r.approach)} {verdict}: accuracy {acc:+.3f} ± {se:.3f} '

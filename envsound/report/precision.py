@@ -1,9 +1,10 @@
-"""Per-environment average precision of each evaluated model, for the report.
+"""Per-environment average precision and per-clip correctness of each evaluated model.
 
 Accuracy and F1 come from the Evaluator's top-1 confusion matrices; average precision needs
 each clip's probabilities, so the evaluated SavedModel (the Trainer's Model artifact, the one
 the Evaluator scored and the Pusher copies) runs over the eval split its training set's
-ExampleGen wrote (components.model_scoring).
+ExampleGen wrote (components.model_scoring). The same pass records whether each clip's top
+class is right, by clip id, so the ranking can pair two models on their shared clips.
 """
 
 import os
@@ -12,7 +13,7 @@ from typing import List, Sequence
 import numpy as np
 import tensorflow as tf
 
-from envsound.components import audioset_example_gen, model_scoring
+from envsound.components import audioset_example_gen, model_scoring, multilabel_metrics
 from envsound.report import runs
 
 
@@ -28,7 +29,8 @@ def eval_pattern(examples_uri: str) -> str:
 
 
 def add_average_precision(record: runs.RunRecord, class_names: Sequence[str]) -> List[str]:
-  """Sets ``scores.average_precision`` of every evaluated approach of ``record``.
+  """Sets ``scores.average_precision`` and ``scores.clip_correct`` of every evaluated
+  approach of ``record``.
 
   Returns:
     One line per approach that could not be scored, naming the model or records and why.
@@ -39,11 +41,13 @@ def add_average_precision(record: runs.RunRecord, class_names: Sequence[str]) ->
     if result.scores is None or result.model_uri is None or examples is None:
       continue
     try:
-      ap = model_scoring.environment_average_precision(
-          serving_model_dir(result.model_uri), eval_pattern(examples.uri), class_names)
+      ids, labels, probabilities = model_scoring.predict_clips(
+          serving_model_dir(result.model_uri), eval_pattern(examples.uri))
     except (OSError, ValueError, tf.errors.OpError) as e:
       problems.append(f'{result.approach.name}: average precision not scored '
                       f'({type(e).__name__}: {str(e).splitlines()[0]})')
       continue
+    ap = multilabel_metrics.per_class_average_precision(labels, probabilities, class_names)
     result.scores.average_precision = np.array([ap[name] for name in class_names])
+    result.scores.clip_correct = dict(zip(ids, probabilities.argmax(axis=1) == labels))
   return problems

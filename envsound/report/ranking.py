@@ -1,11 +1,8 @@
 """Whether the approaches rank as the research project reports, and if not, the likely why."""
 
-import math
 from typing import Optional, Sequence
 
-import numpy as np
-
-from envsound.report import markdown
+from envsound.report import differences, markdown
 from envsound.report.runs import ApproachResult
 from envsound.report.scores import collapsed_class
 from envsound.report.study import STUDY_ORDER, STUDY_RESULTS
@@ -17,7 +14,9 @@ def _still_rising(values: Sequence[float]) -> bool:
 
 def ranking_text(results: Sequence[ApproachResult], class_names: Sequence[str],
                  cap: Optional[int] = None, capped: Optional[bool] = None) -> str:
-  """Whether the approaches rank as the research project reports (3 > 2 > 1); if not, why.
+  """Whether the approaches rank as the research project reports (3 > 2 > 1), each step's
+  accuracy difference with its standard error (differences.py: paired on shared clips where
+  the report scored them), and if the order differs, the likely why.
 
   Args:
     results: every approach's result (missing ones have no scores).
@@ -35,16 +34,16 @@ def ranking_text(results: Sequence[ApproachResult], class_names: Sequence[str],
   ranked = sorted(scored, key=lambda r: -r.scores.accuracy)
   text = [f'The research project reports {study}; this run: '
           + ' > '.join(f'{short(r)} ({r.scores.accuracy:.3f})' for r in ranked) + '.']
-  n = min(r.eval_clips or int(r.scores.confusion.sum()) for r in scored)
-  p = float(np.mean([r.scores.accuracy for r in scored]))
-  noise = 2 * math.sqrt(p * (1 - p) / n) if n else math.inf
-  pairs = list(zip(scored, scored[1:]))
-  close = [(a, b) for a, b in pairs if abs(a.scores.accuracy - b.scores.accuracy) < noise]
-  noise_text = (f'with {n:,} validation clips, accuracy differences below {noise:.3f} (two '
-                f'standard errors) are within noise: '
-                + ', '.join(f'{short(a)} vs {short(b)} differ by '
-                            f'{abs(a.scores.accuracy - b.scores.accuracy):.3f}'
-                            for a, b in close) + '.')
+  steps = [(a, b, differences.accuracy_difference(a.scores, b.scores))
+           for a, b in zip(scored, scored[1:])]
+  weak = [f'{short(a)} − {short(b)}' for a, b, d in steps if d.value <= 0 or not d.beyond_two_se]
+  order = ' > '.join(short(r) for r in scored)
+  uncertainty = ('Each step of the research project\'s order, with its standard error: '
+                 + '; '.join(f'{short(a)} − {short(b)} = {d.text()}' for a, b, d in steps)
+                 + '. ' + (f'The order {order} holds beyond two standard errors at every step.'
+                           if not weak else
+                           f'The order {order} does not hold beyond two standard errors at '
+                           f'every step: not at {", ".join(weak)}.'))
   collapses = []
   for r in scored:
     collapse = collapsed_class(r.scores)
@@ -52,12 +51,11 @@ def ranking_text(results: Sequence[ApproachResult], class_names: Sequence[str],
       collapses.append(f'{short(r)} predicts {class_names[collapse[0]]} for {collapse[1]:.0%} '
                        'of the validation clips (a collapsed model).')
   if [r.approach.name for r in ranked] == [r.approach.name for r in scored]:
-    text.append('The approaches rank as the research project reports'
-                + (f', but {noise_text}' if close else '.'))
-    return ' '.join(text + collapses)
+    text.append('The approaches rank as the research project reports.')
+    return ' '.join(text + [uncertainty] + collapses)
   text.append('The ranking differs from the research project\'s:')
   text += [f'{short(a)} does not beat {short(b)} ({a.scores.accuracy:.3f} vs '
-           f'{b.scores.accuracy:.3f}).' for a, b in pairs
+           f'{b.scores.accuracy:.3f}).' for a, b, _ in steps
            if a.scores.accuracy <= b.scores.accuracy]
   ours = ', '.join(f'{short(r)} {markdown.fmt(r.train_clips)}' for r in scored)
   theirs = ', '.join(f'{short(by_name[n])} {STUDY_RESULTS[n][0]}' for n in STUDY_ORDER)
@@ -76,6 +74,5 @@ def ranking_text(results: Sequence[ApproachResult], class_names: Sequence[str],
     text.append(f'Validation accuracy was still rising at the last epoch for '
                 f'{", ".join(rising)}: longer training may change the order.')
   text += collapses
-  if close:
-    text.append(noise_text[0].upper() + noise_text[1:])
+  text.append(uncertainty)
   return ' '.join(text)

@@ -3,7 +3,7 @@ and per-class average precision of its probabilities where they were scored."""
 
 import dataclasses
 import math
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -24,6 +24,8 @@ class Scores:
       a class predicted when its probability exceeds 0.5); NaN for the reference.
     average_precision: [num_classes] one-vs-rest average precision of the class
       probabilities (NaN for a class without validation clips); None when not scored.
+    clip_correct: whether the top class is right, per validation clip id; None when the
+      model was not run over its clips (report.precision).
   """
   accuracy: float
   macro_f1: float
@@ -31,6 +33,13 @@ class Scores:
   confusion: np.ndarray
   evaluator_macro_f1: float = math.nan
   average_precision: Optional[np.ndarray] = None
+  clip_correct: Optional[Dict[str, bool]] = None
+
+  @property
+  def standard_error(self) -> float:
+    """Binomial standard error of the accuracy over the clips of the confusion matrix."""
+    n = self.confusion.sum()
+    return math.sqrt(self.accuracy * (1 - self.accuracy) / n) if n else math.nan
 
   @property
   def mean_average_precision(self) -> float:

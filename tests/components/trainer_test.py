@@ -12,7 +12,8 @@ import tf_keras
 from envsound.core import features, targets
 
 from envsound.components import losses, model_map, training, trainer_cnn1d, trainer_cnn2d
-from envsound.components.model_layers import PENULTIMATE_LAYER, MaskedPooling, SpecAugment
+from envsound.components.model_layers import (PENULTIMATE_LAYER, MaskedPooling, SpecAugment,
+                                             pool_mask)
 from tests.components.conftest import CLASS_NAMES, clip_id, fn_args
 
 
@@ -37,20 +38,37 @@ def test_builders_give_probabilities_and_a_penultimate_embedding(module):
   np.testing.assert_array_equal(probs, model(_inputs(), training=False).numpy())
 
 
-def test_cnn1d_ignores_pad_frames():
-  model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(pooling='attention'), 3)
-  x = _inputs(frames=6)
-  garbage = x[features.AUDIO_EMBEDDING_XF].reshape(4, 10, 128).copy()
-  garbage[:, 6:] = 0.0
+@pytest.mark.parametrize('build', [
+    lambda: trainer_cnn1d.build_model(trainer_cnn1d.Hparams(pooling='attention'), 3),
+    lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(filters=4), 3),
+    lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(filters=4, pool_frames=2), 3)])
+def test_models_ignore_pad_frames(build):
+  model = build()
+  x = _inputs(frames=5)
+  noisy = x[features.AUDIO_EMBEDDING_XF].reshape(4, 10, 128).copy()
+  noisy[:, 5:] = 5.0
   np.testing.assert_allclose(model(x).numpy(), model(
-      {**x, features.AUDIO_EMBEDDING_XF: garbage.reshape(4, -1)}).numpy())
+      {**x, features.AUDIO_EMBEDDING_XF: noisy.reshape(4, -1)}).numpy(), rtol=1e-5)
+
+
+def test_masked_pooling_ignores_pad_frames():
+  x = _inputs(frames=6)
+  frames = x[features.AUDIO_EMBEDDING_XF].reshape(4, 10, 128)
+  noisy = frames.copy()
+  noisy[:, 6:] = 5.0
   for mode in ('mean', 'meanmax', 'meanstd', 'attention'):
     pool = MaskedPooling(mode)
-    frames = tf.constant(garbage)
-    noisy = garbage.copy()
-    noisy[:, 6:] = 5.0
-    np.testing.assert_allclose(pool(frames, x[features.MASK_XF]).numpy(),
+    np.testing.assert_allclose(pool(tf.constant(frames), x[features.MASK_XF]).numpy(),
                                pool(tf.constant(noisy), x[features.MASK_XF]).numpy(), rtol=1e-5)
+
+
+def test_pool_mask_marks_a_pooled_step_real_when_any_of_its_frames_is():
+  mask = tf.constant([[1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1]], tf.float32)
+  np.testing.assert_array_equal(pool_mask(mask, 2).numpy(), [[1, 1, 0, 0], [1, 1, 1, 1]])
+  np.testing.assert_array_equal(pool_mask(mask, 1).numpy(), mask.numpy())
+  # It matches the width of the frames pooled the same way.
+  pooled = tf_keras.layers.MaxPooling2D((1, 2), padding='same')(tf.ones([2, 1, 7, 1]))
+  assert pooled.shape[2] == pool_mask(mask, 2).shape[1]
 
 
 def test_meanstd_pooling_gives_the_statistics_of_real_frames():
@@ -81,14 +99,22 @@ def test_cnn1d_builder_trains_a_step_and_round_trips_a_save(overrides, tmp_path)
   np.testing.assert_allclose(loaded(x, training=False).numpy(), after, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize('time_pooling', ['flatten', 'mean', 'meanmax'])
-def test_cnn2d_time_pooling_widths(time_pooling):
-  model = trainer_cnn2d.build_model(trainer_cnn2d.Hparams(hidden=8, filters=4,
-                                                          time_pooling=time_pooling), 3)
-  time_steps = {'flatten': 3, 'mean': 1, 'meanmax': 2}[time_pooling]  # 10 frames -> 5 -> 3
-  head = model.get_layer(PENULTIMATE_LAYER)
-  assert head.input.shape[-1] == features.EMBEDDING_DIM * 8 * time_steps
-  assert model(_inputs(), training=False).shape == (4, 3)
+@pytest.mark.parametrize('overrides,width', [
+    ({}, 2 * 64),                                          # meanstd of the mixing channels
+    ({'time_pooling': 'flatten'}, 10 * 64),                # every frame of them
+    ({'mixing_frames': 3, 'time_pooling': 'flatten'}, 10 * 64),  # padded along time
+    ({'pool_frames': 2, 'time_pooling': 'mean'}, 64),      # 10 frames -> 5 -> 3, averaged
+    ({'mixing_filters': 0, 'pool_frames': 2, 'time_pooling': 'flatten'},
+     features.EMBEDDING_DIM * 8 * 3),                      # rows apart, 3 pooled steps
+    ({'mixing_filters': 0, 'time_pooling': 'meanmax'}, 2 * features.EMBEDDING_DIM * 8)])
+def test_cnn2d_options_build_with_their_widths(overrides, width):
+  hp = trainer_cnn2d.Hparams(hidden=8, filters=4, **{'mixing_filters': 64, **overrides})
+  model = trainer_cnn2d.build_model(hp, 3)
+  assert model.get_layer(PENULTIMATE_LAYER).input.shape[-1] == width
+  assert model(_inputs(), training=True).shape == (4, 3)
+  mixing = [l for l in model.layers if isinstance(l, tf_keras.layers.Conv2D)
+            and l.kernel_size[0] == features.EMBEDDING_DIM]
+  assert len(mixing) == (1 if hp.mixing_filters else 0)
 
 
 def test_spec_augment_masks_and_shifts_only_in_training():
@@ -103,6 +129,20 @@ def test_spec_augment_masks_and_shifts_only_in_training():
   shifted = SpecAugment(2, 0, 0)(ramp, training=True).numpy()[:, :, 0]
   for row in shifted:  # a circular roll of 0..9 by -2..2
     assert any(np.array_equal(row, np.roll(np.arange(10), s)) for s in range(-2, 3))
+
+
+def test_spec_augment_shifts_within_real_frames():
+  mask = np.zeros([64, 10], np.float32)
+  mask[:, :3] = 1.0  # 3-frame clips, then pad
+  frames = np.tile((np.arange(10, dtype=np.float32) + 1)[None, :, None], [64, 1, 128]) * (
+      mask[..., None])
+  tf.random.set_seed(0)
+  shifted = SpecAugment(2, 0, 0)(tf.constant(frames), tf.constant(mask),
+                                 training=True).numpy()[:, :, 0]
+  np.testing.assert_array_equal(shifted[:, 3:], 0.0)  # pad frames stay pad
+  rolls = {tuple(row[:3]) for row in shifted}
+  assert rolls <= {(1, 2, 3), (3, 1, 2), (2, 3, 1)}  # each a roll of the real frames
+  assert len(rolls) == 3
 
 
 def test_class_weights_and_focal_loss():
@@ -123,7 +163,7 @@ def test_hparams_from_custom_config():
   hp = trainer_cnn2d.Hparams.from_custom_config(
       {'approach': 'cnn2d', 'class_names': ['a'], 'epochs': 3, 'max_freq_mask': 8,
        'pooling': 'mean'})  # a cnn1d-only key from a pipeline-wide override: ignored
-  assert (hp.epochs, hp.max_freq_mask, hp.mixup_alpha) == (3, 8, 0.2)
+  assert (hp.epochs, hp.max_freq_mask, hp.mixup_alpha) == (3, 8, 0.0)
   with pytest.raises(ValueError, match='class weighting'):
     trainer_cnn1d.Hparams.from_custom_config({'class_weighting': 'inverse'})
   with pytest.raises(ValueError, match='map_reference'):
@@ -152,6 +192,12 @@ def test_mixup_blends_inputs_and_labels_alike():
   np.testing.assert_allclose(mx['a'].numpy(), my.numpy())
   np.testing.assert_allclose(my.numpy().sum(1), 1.0, rtol=1e-6)
   assert my.numpy().max(1).min() >= 0.5
+
+
+def test_label_smoothing_spreads_a_share_of_the_mass():
+  ds = tf.data.Dataset.from_tensors(({'a': tf.zeros([2])}, tf.constant([[0.0, 1.0, 0.0, 0.0]])))
+  (_, y), = training.smooth_labels(ds, 0.2).take(1)
+  np.testing.assert_allclose(y.numpy(), [[0.05, 0.85, 0.05, 0.05]], rtol=1e-6)
 
 
 def test_run_fn_trains_and_exports(trained_cnn1d):

@@ -46,6 +46,11 @@ def test_every_evaluated_model_gets_its_eval_splits_average_precision(run, tmp_p
   expected = [sk_metrics.average_precision_score(labels == c, probs[:, c])
               for c in range(len(CLASS_NAMES))]
   np.testing.assert_allclose(results[1].scores.average_precision, expected)
+  ids, _, _ = model_scoring.predict_clips(str(model / 'Format-Serving'),
+                                          str(examples / 'Split-eval' / '*'))
+  assert results[1].scores.clip_correct == dict(zip(ids, probs.argmax(1) == labels))
+  assert len(set(ids)) == 30 and all(':' in i for i in ids)  # '<video_id>:<start seconds>'
+  assert results[0].scores.clip_correct is None
   assert results[1].scores.mean_average_precision == pytest.approx(np.mean(expected))
   assert len(problems) == 1 and problems[0].startswith('cnn2d: average precision not scored')
   assert results[0].scores.average_precision is None

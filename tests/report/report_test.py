@@ -13,7 +13,8 @@ from envsound.core import approaches
 
 from envsound import report
 from envsound.components.reference import ReferenceResult
-from envsound.report import markdown, plots, ranking, runs, separation_text, tfma_results
+from envsound.report import (differences, markdown, plots, ranking, runs, separation_text,
+                             tfma_results)
 from envsound.report import reference as reference_lib
 from envsound.report import scores as scores_lib
 
@@ -140,6 +141,42 @@ def test_ranking_text_when_the_research_project_order_holds():
                               _result('cnn1d_150k', 0.7)], NAMES)
   assert 'this run: Approach 3 (0.700) > Approach 2 (0.500) > Approach 1 (0.300)' in text
   assert 'The approaches rank as the research project reports.' in text
+  # 400 clips each, no per-clip correctness: unpaired standard errors in quadrature.
+  se = math.hypot(math.sqrt(0.7 * 0.3 / 400), math.sqrt(0.5 * 0.5 / 400))
+  assert f'Approach 3 − Approach 2 = +0.200 ± {se:.3f} (unpaired, 400 clips)' in text
+  assert ('The order Approach 3 > Approach 2 > Approach 1 holds beyond two standard errors '
+          'at every step.') in text
+
+
+def _correct(n_right, n=400):
+  return {f'clip{i}': i < n_right for i in range(n)}
+
+
+def test_ranking_pairs_each_step_on_the_clips_both_models_scored():
+  results = [_result('cnn2d', 0.5), _result('cnn1d', 0.52), _result('cnn1d_150k', 0.7)]
+  for r, right in zip(results, (200, 208, 280)):
+    r.scores.clip_correct = _correct(right)
+  text = ranking.ranking_text(results, NAMES)
+  # cnn1d is right on clips 0..207, cnn2d on 0..199: 8 clips differ, all the same way.
+  d = np.array([1.0] * 8 + [0.0] * 392)
+  assert (f'Approach 2 − Approach 1 = +0.020 ± {d.std(ddof=1) / 20:.3f} (paired, 400 shared '
+          'clips)') in text
+  assert 'does not hold beyond two standard errors at every step: not at Approach 2 − ' \
+      'Approach 1.' not in text  # 0.020 > 2 x 0.007: it holds
+  assert 'holds beyond two standard errors at every step' in text
+  results[0].scores.clip_correct = {f'clip{i}': i % 2 == 0 for i in range(400)}  # 200 right
+  text = ranking.ranking_text(results, NAMES)
+  assert 'not at Approach 2 − Approach 1.' in text  # +0.020 ± 0.035 now
+
+
+def test_accuracy_difference_pairs_only_shared_clips():
+  a, b = _scores([[3, 0], [0, 1]]), _scores([[1, 2], [0, 1]])
+  assert not differences.accuracy_difference(a, b).paired
+  a.clip_correct = {'x': True, 'y': True, 'z': False}
+  b.clip_correct = {'y': False, 'z': False, 'w': True}
+  d = differences.accuracy_difference(a, b)
+  assert (d.paired, d.clips, d.value) == (True, 2, 0.5)
+  assert d.standard_error == pytest.approx(np.std([1.0, 0.0], ddof=1) / math.sqrt(2))
 
 
 def test_ranking_text_explains_a_different_order_with_numbers():
@@ -152,7 +189,7 @@ def test_ranking_text_explains_a_different_order_with_numbers():
   assert 'capped by the available data' in text and '(cap 150,000)' in text
   assert 'Epochs: Approach 3 2, Approach 2 2' in text
   assert 'Approach 1 predicts rail for 95% of the validation clips' in text
-  assert 'Approach 3 vs Approach 2 differ by 0.030' in text  # below 2 s.e. of 400 clips
+  assert 'not at Approach 3 − Approach 2.' in text  # -0.030, inside two standard errors
 
 
 def test_ranking_text_without_enough_approaches():
