@@ -233,13 +233,17 @@ def _release_bytes(data_root: str) -> int:
 
 
 def print_report(pipeline_root: str, metadata: str, report_dir=None) -> pathlib.Path:
-  """Writes the results report of the last run and prints its path and table."""
-  from envsound import report  # pylint: disable=import-outside-toplevel
+  """Writes the results report of the last run and prints its results and ranking, then its
+  path (the file has the rest)."""
+  # pylint: disable=import-outside-toplevel
+  from envsound import report
+  from envsound.report import summary
   out_dir = pathlib.Path(report_dir or pathlib.Path(pipeline_root) / 'report')
   path = pathlib.Path(report.write_report(pipeline_root, metadata, out_dir))
   if path.suffix in ('.md', '.txt'):
-    print(path.read_text(encoding='utf-8'))
-  print(f'Report: {path}')
+    print(summary.console_summary(path.read_text(encoding='utf-8')))
+    print()
+  print(f'Report: {path} (per-class metrics, plots, separation and TensorBoard commands)')
   return path
 
 
