@@ -11,7 +11,8 @@ import tf_keras
 
 from envsound.core import features, targets
 
-from envsound.components import losses, model_map, training, trainer_cnn1d, trainer_cnn2d
+from envsound.components import (losses, model_map, training, trainer_attention, trainer_cnn1d,
+                                 trainer_cnn2d)
 from envsound.components.model_layers import (PENULTIMATE_LAYER, MaskedPooling, SpecAugment,
                                              pool_mask)
 from tests.components.conftest import CLASS_NAMES, clip_id, fn_args
@@ -184,6 +185,16 @@ def test_a_target_replaces_module_defaults_and_custom_config_overrides_them(monk
 
 def test_the_environment_target_keeps_every_modules_defaults():
   assert targets.ENVIRONMENT.trainer_defaults == ()
+
+
+@pytest.mark.parametrize('module', [trainer_cnn1d, trainer_cnn2d, trainer_attention])
+def test_audioset_trainers_run_without_dropout_and_environment_ones_keep_it(module):
+  tagging = module.Hparams.from_custom_config({'target': 'audioset', 'approach': 'a'})
+  assert tagging == dataclasses.replace(module.Hparams(), dropout=0.0)
+  environment = module.Hparams.from_custom_config({'target': 'environment', 'approach': 'a'})
+  assert environment == module.Hparams()
+  assert environment.dropout > 0
+  assert module.Hparams.from_custom_config({'target': 'audioset', 'dropout': 0.2}).dropout == 0.2
 
 
 def test_mixup_blends_inputs_and_labels_alike():
