@@ -15,9 +15,12 @@ splits) and each variant's margin over it.
 With ``--folds K`` nothing is scored on the validation split: the training split is cut
 into K folds (by record position), each fold scored by a model trained on the others, so
 every training clip is scored once; choose between variants this way, not on validation.
+With ``--tta-shifts`` every model is also scored with its probabilities averaged over
+time-shifted copies of each clip (printed as ``VARIANT+tta``; its baseline is VARIANT).
 
   .venv/bin/python bench/approach1_cnn2d.py --root ROOT [--seeds 0,1] [--epochs N]
       [--variants old_defaults,defaults,...] [--baseline old_defaults] [--folds K]
+      [--tta-shifts -2,-1,0,1,2]
 """
 
 import argparse
@@ -56,6 +59,13 @@ VARIANTS = {
     'filters_32': {'filters': 32},
     'dropout_0.5': {'dropout': 0.5},
     'label_smoothing': {'label_smoothing': 0.1},
+    'ema_0.99': {'ema_momentum': 0.99},
+    'ema_0.98': {'ema_momentum': 0.98},
+    'mixing_spatial_dropout_0.2': {'mixing_dropout': 0.2},
+    'mixing_dropout_0.2': {'mixing_dropout': 0.2, 'mixing_dropout_channels': False},
+    'batch_32': {'batch_size': 32},
+    'lr_x0.5': {'learning_rate': 5e-4},
+    'lr_x2': {'learning_rate': 2e-3},
 }
 
 
@@ -74,22 +84,24 @@ def fold_files(train: str, folds: int, out: str):
   return paths
 
 
-def cross_validated(graph, train, folds: int, overrides, seed, epochs, out, name):
+def cross_validated(graph, train, folds: int, overrides, seed, epochs, out, name, scorings):
   """Per-clip correctness of every training clip, scored by the model trained without its
-  fold; returns (correctness, seconds)."""
+  fold, once per entry of ``scorings`` (approach3_models.score's shifts); returns
+  ({shifts: correctness}, seconds)."""
   files = fold_files(train, folds, out)
-  correct, seconds = [], 0.0
+  correct, seconds = {s: [] for s in scorings}, 0.0
   for i, held_out in enumerate(files):
     rest = os.path.join(out, f'rest-{i}')
     os.makedirs(rest, exist_ok=True)
     for j, f in enumerate(files):
       if j != i:
         os.link(f, os.path.join(rest, os.path.basename(f)))
-    c, s = approach3_models.train_and_score('cnn2d', graph, os.path.join(rest, '*'), held_out,
-                                            seed, epochs, out, overrides, f'-{name}-f{i}')
-    correct.append(c)
+    serving, s = approach3_models.train('cnn2d', graph, os.path.join(rest, '*'), seed, epochs,
+                                        out, overrides, f'-{name}-f{i}', held_out)
+    for shifts in scorings:
+      correct[shifts].append(approach3_models.score(serving, graph, held_out, shifts))
     seconds += s
-  return np.concatenate(correct), seconds
+  return {k: np.concatenate(v) for k, v in correct.items()}, seconds
 
 
 def reference_accuracy(root: Path):
@@ -111,21 +123,36 @@ def main() -> None:
   parser.add_argument('--variants', default='old_defaults,defaults')
   parser.add_argument('--baseline', default='old_defaults')
   parser.add_argument('--folds', type=int, default=0)
+  parser.add_argument('--tta-shifts', default='',
+                      help='also score each variant (as VARIANT+tta) with its probabilities '
+                      'averaged over copies shifted by these frames, e.g. -2,-1,0,1,2')
   args = parser.parse_args()
   graph, train, evaluation = approach3_models.transform_output(args.root, 'Transform_balanced')
   names, seeds = args.variants.split(','), [int(s) for s in args.seeds.split(',')]
+  tta = tuple(int(s) for s in args.tta_shifts.split(',')) if args.tta_shifts else None
+  scorings = [(0,)] + ([tta] if tta else [])
+  if tta:
+    names = [n for name in names for n in (name, f'{name}+tta')]
+  later = {}  # (name+tta, seed) -> (correctness, 0 s): scored with the model of name
   scored = f'{args.folds}-fold hold-outs of the training split' if args.folds else 'validation'
   print(f'{os.cpu_count()} cores; variants {names}; seeds {seeds}; epochs '
         f'{args.epochs or "default"}; scored on {scored}', flush=True)
 
   def train_one(name, seed, out):
+    if (name, seed) in later:
+      return later.pop((name, seed))
     if args.folds:
       work = os.path.join(out, f'{name}-{seed}')
       os.makedirs(work)
-      return cross_validated(graph, train, args.folds, VARIANTS[name], seed, args.epochs, work,
-                             name)
-    return approach3_models.train_and_score('cnn2d', graph, train, evaluation, seed,
-                                            args.epochs, out, VARIANTS[name], f'-{name}')
+      correct, seconds = cross_validated(graph, train, args.folds, VARIANTS[name], seed,
+                                         args.epochs, work, name, scorings)
+    else:
+      serving, seconds = approach3_models.train('cnn2d', graph, train, seed, args.epochs, out,
+                                                VARIANTS[name], f'-{name}', evaluation)
+      correct = {s: approach3_models.score(serving, graph, evaluation, s) for s in scorings}
+    if tta:
+      later[f'{name}+tta', seed] = correct[tta], 0.0
+    return correct[(0,)], seconds
 
   correct = approach3_models.measure(names, seeds, train_one)
   ref = np.nan
@@ -136,10 +163,11 @@ def main() -> None:
   for name in names:
     mean = np.mean([correct[name, s].mean() for s in seeds])
     line = f'  {name:12s}: mean accuracy {mean:.4f}, vs reference {mean - ref:+.4f}'
-    if name != args.baseline and args.baseline in names:
-      d = [correct[name, s] - correct[args.baseline, s] for s in seeds]
+    base = name[:-len('+tta')] if name.endswith('+tta') else args.baseline
+    if name != base and base in names:
+      d = [correct[name, s] - correct[base, s] for s in seeds]
       paired = ', '.join(f'{x.mean():+.4f} +- {x.std(ddof=1) / np.sqrt(len(x)):.4f}' for x in d)
-      line += f'; vs {args.baseline} (paired, per seed) {paired}'
+      line += f'; vs {base} (paired, per seed) {paired}'
     print(line, flush=True)
 
 

@@ -42,15 +42,27 @@ def transform_output(root: Path, transform: str = TRANSFORM):
       examples[-1], 'Split-eval', '*')
 
 
-def train_and_score(name, graph, train, evaluation, seed, epochs, out, overrides=None,
-                    tag=''):
+def shifted(x, shift: int):
+  """The model inputs ``x`` with each clip's real frames rolled by ``shift`` frames, circularly
+  within them (as model_layers.SpecAugment shifts in training); pad frames stay."""
+  # pylint: disable=import-outside-toplevel
+  from envsound.core import features
+  mask = x[features.MASK_XF]
+  frames = x[features.AUDIO_EMBEDDING_XF].reshape(len(mask), features.NUM_FRAMES, -1)
+  pos = np.arange(features.NUM_FRAMES)[np.newaxis, :]
+  real = np.maximum(mask.sum(axis=1, keepdims=True).astype(np.int64), 1)
+  index = np.where(pos < real, np.mod(pos - shift, real), pos)
+  rolled = np.take_along_axis(frames, index[:, :, np.newaxis], axis=1)
+  return {**x, features.AUDIO_EMBEDDING_XF: rolled.reshape(len(mask), -1)}
+
+
+def train(name, graph, train_files, seed, epochs, out, overrides=None, tag='',
+          evaluation=None):
   """Trains with the module's run_fn (custom_config ``overrides`` laid over its defaults);
-  returns (per-clip correctness, seconds)."""
+  returns (the exported model's directory, seconds)."""
   # pylint: disable=import-outside-toplevel
   import importlib
-  import tensorflow_transform as tft
   import tf_keras
-  from envsound.components import data
   from envsound.core.taxonomy import load_taxonomy
   module = importlib.import_module(MODULES[name])
   config = {'approach': name, 'model_name': name, 'class_names': list(load_taxonomy().names),
@@ -61,18 +73,37 @@ def train_and_score(name, graph, train, evaluation, seed, epochs, out, overrides
   run = f'{name}{tag}-{seed}'
   serving = os.path.join(out, run, 'serving')
   fn_args = types.SimpleNamespace(
-      train_files=[train], eval_files=[evaluation], transform_output=graph,
+      train_files=[train_files], eval_files=[evaluation], transform_output=graph,
       transform_graph_path=graph, serving_model_dir=serving,
       model_run_dir=os.path.join(out, run, 'run'), custom_config=config,
       hyperparameters=None)
   tf_keras.backend.clear_session()
   start = time.perf_counter()
   module.run_fn(fn_args)
-  seconds = time.perf_counter() - start
+  return serving, time.perf_counter() - start
+
+
+def score(serving, graph, evaluation, shifts=(0,)):
+  """Per-clip correctness of the exported model on ``evaluation``, its probabilities averaged
+  over copies of each clip shifted by each of ``shifts`` frames (:func:`shifted`)."""
+  # pylint: disable=import-outside-toplevel
+  import tensorflow_transform as tft
+  import tf_keras
+  from envsound.components import data
   x, y = data.to_numpy(evaluation, tft.TFTransformOutput(graph))
   model = tf_keras.models.load_model(serving, compile=False)
-  probs = model.predict(x, batch_size=1024, verbose=0)
-  return (probs.argmax(1) == y).astype(np.float64), seconds
+  probs = np.mean([model.predict(shifted(x, s) if s else x, batch_size=1024, verbose=0)
+                   for s in shifts], axis=0)
+  return (probs.argmax(1) == y).astype(np.float64)
+
+
+def train_and_score(name, graph, train_files, evaluation, seed, epochs, out, overrides=None,
+                    tag=''):
+  """Trains (:func:`train`) and scores every clip of ``evaluation`` (:func:`score`); returns
+  (per-clip correctness, seconds)."""
+  serving, seconds = train(name, graph, train_files, seed, epochs, out, overrides, tag,
+                           evaluation)
+  return score(serving, graph, evaluation), seconds
 
 
 def measure(names, seeds, train_one):

@@ -3,6 +3,8 @@
 Adam, or AdamW (decoupled weight decay, Loshchilov and Hutter 2019) when ``weight_decay``
 is set; the learning rate is constant, or rises linearly over ``warmup_epochs`` and then
 follows a cosine decay to zero by the last epoch (Keras' ``CosineDecay`` with warm-up).
+With ``ema_momentum`` the optimiser also averages the weights (tf_keras' ``use_ema``; fit
+swaps the average in when it ends).
 """
 
 import math
@@ -12,13 +14,17 @@ import tf_keras
 SCHEDULES = ('constant', 'cosine')
 
 
-def check(schedule: str, weight_decay: float, warmup_epochs: int) -> None:
-  """Raises ValueError for an unknown schedule or a negative decay or warm-up."""
+def check(schedule: str, weight_decay: float, warmup_epochs: int,
+          ema_momentum: float = 0.0) -> None:
+  """Raises ValueError for an unknown schedule, a negative decay or warm-up, or a weight
+  averaging momentum outside [0, 1)."""
   if schedule not in SCHEDULES:
     raise ValueError(f'lr_schedule must be one of {SCHEDULES}, got {schedule!r}')
   if weight_decay < 0 or warmup_epochs < 0:
     raise ValueError(f'weight_decay ({weight_decay}) and warmup_epochs ({warmup_epochs}) '
                      'must not be negative')
+  if not 0 <= ema_momentum < 1:
+    raise ValueError(f'ema_momentum must be in [0, 1), got {ema_momentum}')
 
 
 def learning_rate(base: float, schedule: str, epochs: int, warmup_epochs: int,
@@ -39,11 +45,12 @@ def optimizer(hp, train_examples: int) -> tf_keras.optimizers.Optimizer:
 
   Args:
     hp: training.TrainerHparams (learning_rate, lr_schedule, warmup_epochs,
-      weight_decay, epochs, batch_size).
+      weight_decay, ema_momentum, epochs, batch_size).
     train_examples: training examples per epoch (sets the schedule's steps).
   """
   steps = max(math.ceil(train_examples / hp.batch_size), 1)
   rate = learning_rate(hp.learning_rate, hp.lr_schedule, hp.epochs, hp.warmup_epochs, steps)
+  averaging = {'use_ema': True, 'ema_momentum': hp.ema_momentum} if hp.ema_momentum else {}
   if hp.weight_decay:
-    return tf_keras.optimizers.AdamW(rate, weight_decay=hp.weight_decay)
-  return tf_keras.optimizers.Adam(rate)
+    return tf_keras.optimizers.AdamW(rate, weight_decay=hp.weight_decay, **averaging)
+  return tf_keras.optimizers.Adam(rate, **averaging)

@@ -41,6 +41,9 @@ class Hparams(training.TrainerHparams):
     mixing_filters: channels of the convolution spanning all embedding rows after the two
       row-wise ones (0: none, the rows stay apart up to the pooling).
     mixing_frames: width of that convolution along time (odd; zero-padded at both ends).
+    mixing_dropout: dropout rate on the mixing convolution's input (0: none).
+    mixing_dropout_channels: that dropout drops whole channels (SpatialDropout2D: one
+      channel of the row-wise convolutions at every row and frame) instead of single values.
     pool_frames: max-pooling width along time after each of the first two convolutions
       (1: none).
     max_shift: largest random time shift, in frames.
@@ -55,6 +58,8 @@ class Hparams(training.TrainerHparams):
   kernel_frames: int = 3
   mixing_filters: int = 256
   mixing_frames: int = 1
+  mixing_dropout: float = 0.0
+  mixing_dropout_channels: bool = True
   pool_frames: int = 1
   dropout: float = 0.3
   max_shift: int = 2
@@ -87,6 +92,9 @@ def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
       x = tf_keras.layers.MaxPooling2D((1, hp.pool_frames), padding='same')(x)  # time only
       mask = model_layers.pool_mask(mask, hp.pool_frames)
   if hp.mixing_filters:  # across all rows: [batch, 1, frames, mixing_filters]
+    if hp.mixing_dropout:
+      x = (tf_keras.layers.SpatialDropout2D if hp.mixing_dropout_channels
+           else tf_keras.layers.Dropout)(hp.mixing_dropout)(x)
     if hp.mixing_frames > 1:
       x = tf_keras.layers.ZeroPadding2D(((0, 0), (hp.mixing_frames // 2,) * 2))(x)
     x = _conv(x, hp.mixing_filters, (x.shape[1], hp.mixing_frames), 'valid', hp.batch_norm)

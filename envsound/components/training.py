@@ -46,6 +46,9 @@ class TrainerHparams:
     label_smoothing: training targets move this share of their mass evenly over the
       classes (single-label targets only); 0 turns it off.
     weight_decay: AdamW's decoupled weight decay; 0 is plain Adam.
+    ema_momentum: 0 is off; else the optimiser keeps an exponential moving average of the
+      weights with this momentum per step (tf_keras' ``use_ema``) and fit ends by swapping
+      it in, so the exported model has the averaged weights.
     lr_schedule: 'constant' or 'cosine' (linear warm-up, then cosine decay to 0).
     warmup_epochs: warm-up length of the cosine schedule.
     early_stopping: 0 is off; else training stops after this many epochs without a
@@ -65,6 +68,7 @@ class TrainerHparams:
   mixup_alpha: float = 0.0
   label_smoothing: float = 0.0
   weight_decay: float = 0.0
+  ema_momentum: float = 0.0
   lr_schedule: str = 'constant'
   warmup_epochs: int = 0
   early_stopping: int = 0
@@ -93,7 +97,7 @@ class TrainerHparams:
                       sorted(names))
     hp = cls(**{k: v for k, v in config.items() if k in names})
     losses.class_weights([1], hp.class_weighting)  # validates the name
-    optimizers.check(hp.lr_schedule, hp.weight_decay, hp.warmup_epochs)
+    optimizers.check(hp.lr_schedule, hp.weight_decay, hp.warmup_epochs, hp.ema_momentum)
     if hp.map_reference < 1:
       raise ValueError(f'map_reference must be at least 1, got {hp.map_reference}')
     return hp

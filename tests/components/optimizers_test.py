@@ -1,6 +1,6 @@
 """The trainers' optimiser and learning-rate schedule."""
 
-import types
+import dataclasses
 
 import numpy as np
 import pytest
@@ -29,8 +29,22 @@ def test_weight_decay_picks_adamw():
   hp = training.TrainerHparams(weight_decay=0.02, epochs=3, batch_size=10)
   opt = optimizers.optimizer(hp, train_examples=95)
   assert isinstance(opt, tf_keras.optimizers.AdamW) and opt.weight_decay == 0.02
-  plain = optimizers.optimizer(types.SimpleNamespace(**{**hp.__dict__, 'weight_decay': 0.0}), 95)
+  plain = optimizers.optimizer(dataclasses.replace(hp, weight_decay=0.0), 95)
   assert type(plain) is tf_keras.optimizers.Adam  # pylint: disable=unidiomatic-typecheck
+
+
+def test_ema_momentum_averages_the_weights_and_fit_swaps_the_average_in():
+  hp = training.TrainerHparams(ema_momentum=0.5, learning_rate=1.0, epochs=1, batch_size=1)
+  opt = optimizers.optimizer(hp, train_examples=2)
+  assert opt.use_ema and opt.ema_momentum == 0.5
+  assert not optimizers.optimizer(dataclasses.replace(hp, ema_momentum=0.0), 2).use_ema
+  model = tf_keras.Sequential([tf_keras.Input([1]), tf_keras.layers.Dense(
+      1, use_bias=False, kernel_initializer='zeros')])
+  # A constant gradient of -1: each of Adam's steps adds the learning rate, 1, to the weight.
+  model.compile(optimizer=opt, loss=lambda y, p: -tf_keras.backend.sum(p))
+  model.fit(np.ones([2, 1]), np.zeros([2, 1]), batch_size=1, epochs=1, verbose=0)
+  # The raw weight is 2 after two steps; its average 0.5 * (0.5 * 0 + 0.5 * 1) + 0.5 * 2.
+  assert float(model.weights[0].numpy()) == pytest.approx(1.25, rel=1e-4)  # Adam: 1 up to its epsilon
 
 
 def test_bad_schedule_settings_are_refused():
@@ -38,3 +52,5 @@ def test_bad_schedule_settings_are_refused():
     training.TrainerHparams.from_custom_config({'lr_schedule': 'step'})
   with pytest.raises(ValueError, match='must not be negative'):
     training.TrainerHparams.from_custom_config({'weight_decay': -1.0})
+  with pytest.raises(ValueError, match=r'ema_momentum must be in \[0, 1\)'):
+    training.TrainerHparams.from_custom_config({'ema_momentum': 1.0})
