@@ -18,7 +18,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx_bsl.coders import example_coder
 from tfx_bsl.public import tfxio
 
-from envsound.components import preprocessing, shards, transform
+from envsound.components import preprocessing, record_tfxio, shards, transform
 
 TRANSFORM_GRAPH = 'transform_graph'
 TRANSFORMED_EXAMPLES = 'transformed_examples'
@@ -31,9 +31,10 @@ def load_schema(path) -> schema_pb2.Schema:
 
 
 def raw_tfxio(file_pattern: str, schema: schema_pb2.Schema) -> tfxio.TFSequenceExampleRecord:
-  """TFXIO over raw SequenceExample TFRecords (uncompressed or .gz)."""
-  return tfxio.TFSequenceExampleRecord(file_pattern, schema=schema,
-                                       telemetry_descriptors=['envsound'])
+  """TFXIO over raw SequenceExample TFRecords (uncompressed or .gz), read as the Transform
+  component reads them (``record_tfxio``)."""
+  return record_tfxio.SequenceExampleRecord(file_pattern, schema=schema,
+                                            telemetry_descriptors=['envsound'])
 
 
 def run_transform(splits: Mapping[str, str], schema: schema_pb2.Schema, out_dir: str,
