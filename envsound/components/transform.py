@@ -29,7 +29,7 @@ from tfx.types import standard_component_specs
 from envsound.components import record_tfxio, shards
 
 _TFX_PROCESSOR = transform_executor.TransformProcessor
-GZIP_LEVEL = 0  # the transformed examples are an intermediate: CPU matters more than disk
+GZIP_LEVEL = shards.STORED_GZIP_LEVEL  # an intermediate: CPU matters more than disk
 
 
 class _Processor(_TFX_PROCESSOR):
