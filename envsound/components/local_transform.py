@@ -3,7 +3,8 @@
 Produces what TFX Transform produces (a transform graph and gzip tf.Example
 ``transformed_examples/Split-<name>/``) from raw SequenceExample TFRecords, for tests,
 benchmarks and notebooks. It reads the raw records through TFXIO with the curated schema's
-tensor representations, exactly as the Transform component does.
+tensor representations and runs tf.Transform in the same mode (``transform.TF_COMPAT_V1``),
+exactly as the Transform component does.
 """
 
 import functools
@@ -48,7 +49,8 @@ def run_transform(splits: Mapping[str, str], schema: schema_pb2.Schema, out_dir:
     analyze_split: the split whose full-pass statistics the graph keeps.
     custom_config: the Transform's ``custom_config`` (preprocessing_fn: the target).
   """
-  with beam.Pipeline() as p, tft_beam.Context(temp_dir=tempfile.mkdtemp(dir=out_dir)):
+  with beam.Pipeline() as p, tft_beam.Context(temp_dir=tempfile.mkdtemp(dir=out_dir),
+                                              force_tf_compat_v1=transform.TF_COMPAT_V1):
     sources = {name: raw_tfxio(pattern, schema) for name, pattern in splits.items()}
     raw = {name: p | f'Read{name}' >> src.BeamSource() for name, src in sources.items()}
     config = sources[analyze_split].TensorAdapterConfig()

@@ -30,6 +30,11 @@ from envsound.components import record_tfxio, shards
 
 _TFX_PROCESSOR = transform_executor.TransformProcessor
 GZIP_LEVEL = shards.STORED_GZIP_LEVEL  # an intermediate: CPU matters more than disk
+# tf.Transform's TF1 graph path (``force_tf_compat_v1``): the component and local_transform
+# trace ``preprocessing_fn`` in a tf.compat.v1 Graph and write a TF1 SavedModel, which
+# TFTransformOutput (the Trainer, the serving signatures) loads as it loads a TF2 one. Here it
+# traces and runs in less CPU than the TF2 path (docs/pipeline.md).
+TF_COMPAT_V1 = True
 
 
 class _Processor(_TFX_PROCESSOR):
