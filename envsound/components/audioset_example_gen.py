@@ -6,10 +6,11 @@ validation videos out of training. Those need the whole split (counts for the ca
 validation video ids), so the executor runs its own Beam pipeline. It writes what TFX's
 ExampleGen writes (``Split-train/`` and ``Split-eval/`` of gzip TFRecords, the artifact's
 ``split_names``, ``payload_format`` FORMAT_TF_SEQUENCE_EXAMPLE and ``file_format``) but
-streams: the clips go from the file reads straight into a TFRecord sink (``shards``), one
-shard per bundle, without TFX's Reshuffle (which the DirectRunner holds in memory whole). The
-records are AudioSet SequenceExamples plus ``environment``; ``ingestion_counts.json`` lies
-beside the splits (and on the artifact as ``clips_<split>_<reason>`` properties).
+streams: the clips go from the file reads straight into a TFRecord sink (``shards``, gzip
+format at level 0, stored, under ``.gz`` names as TFX's readers expect), one shard per
+bundle, without TFX's Reshuffle (which the DirectRunner holds in memory whole). The records
+are AudioSet SequenceExamples plus ``environment``; ``ingestion_counts.json`` lies beside
+the splits (and on the artifact as ``clips_<split>_<reason>`` properties).
 """
 
 import json
@@ -129,7 +130,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         exclude_videos=eval_videos, emit_videos=False, target=target)
     for split, clips in ((TRAIN, train_clips), (EVAL, eval_clips)):
       _ = clips | f'Write[{split}]' >> shards.WriteShards(
-          os.path.join(split_uri(split), write_split.DEFAULT_TF_RECORD_FILE_NAME))
+          os.path.join(split_uri(split), write_split.DEFAULT_TF_RECORD_FILE_NAME),
+          level=shards.STORED_GZIP_LEVEL)
     _ = ((train_counts | 'TagTrain' >> beam.Map(lambda kv: (f'{TRAIN}/{kv[0]}', kv[1])),
           eval_counts | 'TagEval' >> beam.Map(lambda kv: (f'{EVAL}/{kv[0]}', kv[1])))
          | 'AllCounts' >> beam.Flatten()

@@ -3,7 +3,8 @@
 Produces what TFX Transform produces (a transform graph and gzip tf.Example
 ``transformed_examples/Split-<name>/``) from raw SequenceExample TFRecords, for tests,
 benchmarks and notebooks. It reads the raw records through TFXIO with the curated schema's
-tensor representations, exactly as the Transform component does.
+tensor representations and runs tf.Transform in the same mode (``transform.TF_COMPAT_V1``),
+exactly as the Transform component does.
 """
 
 import functools
@@ -18,7 +19,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx_bsl.coders import example_coder
 from tfx_bsl.public import tfxio
 
-from envsound.components import preprocessing, shards, transform
+from envsound.components import preprocessing, record_tfxio, shards, transform
 
 TRANSFORM_GRAPH = 'transform_graph'
 TRANSFORMED_EXAMPLES = 'transformed_examples'
@@ -31,9 +32,10 @@ def load_schema(path) -> schema_pb2.Schema:
 
 
 def raw_tfxio(file_pattern: str, schema: schema_pb2.Schema) -> tfxio.TFSequenceExampleRecord:
-  """TFXIO over raw SequenceExample TFRecords (uncompressed or .gz)."""
-  return tfxio.TFSequenceExampleRecord(file_pattern, schema=schema,
-                                       telemetry_descriptors=['envsound'])
+  """TFXIO over raw SequenceExample TFRecords (uncompressed or .gz), read as the Transform
+  component reads them (``record_tfxio``)."""
+  return record_tfxio.SequenceExampleRecord(file_pattern, schema=schema,
+                                            telemetry_descriptors=['envsound'])
 
 
 def run_transform(splits: Mapping[str, str], schema: schema_pb2.Schema, out_dir: str,
@@ -47,7 +49,8 @@ def run_transform(splits: Mapping[str, str], schema: schema_pb2.Schema, out_dir:
     analyze_split: the split whose full-pass statistics the graph keeps.
     custom_config: the Transform's ``custom_config`` (preprocessing_fn: the target).
   """
-  with beam.Pipeline() as p, tft_beam.Context(temp_dir=tempfile.mkdtemp(dir=out_dir)):
+  with beam.Pipeline() as p, tft_beam.Context(temp_dir=tempfile.mkdtemp(dir=out_dir),
+                                              force_tf_compat_v1=transform.TF_COMPAT_V1):
     sources = {name: raw_tfxio(pattern, schema) for name, pattern in splits.items()}
     raw = {name: p | f'Read{name}' >> src.BeamSource() for name, src in sources.items()}
     config = sources[analyze_split].TensorAdapterConfig()

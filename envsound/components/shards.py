@@ -2,11 +2,12 @@
 
 Beam's ``WriteToTFRecord`` frames and compresses each record in Python (zlib at its default
 level 6 and crcmod per record); :class:`WriteShards` hands each record to
-``tf.io.TFRecordWriter`` (C++) at a chosen gzip level. It writes what that sink writes: one
-shard per bundle, ``<prefix>-SSSSS-of-NNNNN<suffix>``, gzip TFRecords that any reader of
-``.gz`` TFRecords reads. Bundles write into a temporary folder beside the shards; a last
-step renames the shards of the bundles that finished (a retried bundle's output is never
-renamed) and removes the folder, so readers never see a partial shard.
+``tf.io.TFRecordWriter`` (C++) at a chosen gzip level (by default 0, stored). It writes
+what that sink writes: one shard per bundle, ``<prefix>-SSSSS-of-NNNNN<suffix>``, gzip
+TFRecords that any reader of ``.gz`` TFRecords reads. Bundles write into a temporary folder
+beside the shards; a last step renames the shards of the bundles that finished (a retried
+bundle's output is never renamed) and removes the folder, so readers never see a partial
+shard.
 """
 
 import os
@@ -18,9 +19,9 @@ import tensorflow as tf
 from apache_beam.transforms import window
 from apache_beam.utils import windowed_value
 
-# zlib level 1 compresses 3-4x faster than the default 6; float32 features come out a few
-# percent larger, AudioSet's uint8 frames about the same (docs/pipeline.md).
-FAST_GZIP_LEVEL = 1
+# gzip level 0 ("stored"): gzip framing and CRC-32, no deflate. envsound's shards are
+# intermediates read back by TFX components, so CPU counts more than disk (docs/pipeline.md).
+STORED_GZIP_LEVEL = 0
 
 
 class _WriteBundle(beam.DoFn):
@@ -66,14 +67,14 @@ def _finalize(paths: List[str], prefix: str, suffix: str, temp_dir: str, level: 
 
 @beam.ptransform_fn
 def WriteShards(records, prefix: str, suffix: str = '.gz',  # pylint: disable=invalid-name
-                level: int = FAST_GZIP_LEVEL):
+                level: int = STORED_GZIP_LEVEL):
   """Writes a PCollection of bytes to gzip TFRecord shards ``<prefix>-SSSSS-of-NNNNN<suffix>``.
 
   Args:
     records: PCollection of serialized records.
     prefix: path prefix of the shards (its folder is created).
     suffix: shard name ending.
-    level: gzip compression level (0-9).
+    level: gzip compression level (0-9); 0 stores the records uncompressed in gzip format.
   """
   temp_dir = os.path.join(os.path.dirname(prefix), f'.temp-{uuid.uuid4().hex}')
   return (records

@@ -35,7 +35,8 @@ def transform_component(example_gen, schema_gen, training_set: str,
   return transform.Transform(
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
       preprocessing_fn=approaches_lib.PREPROCESSING_FN, custom_config=config,
-      disable_statistics=True).with_id(f'Transform_{training_set}')
+      disable_statistics=True, force_tf_compat_v1=transform.TF_COMPAT_V1).with_id(
+          f'Transform_{training_set}')
 
 
 def reference_component(example_gen, training_set: str, num_classes: int,

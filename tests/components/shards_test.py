@@ -36,3 +36,16 @@ def test_no_records_write_one_empty_shard(tmp_path):
   files, back = _read(prefix + '-*')
   assert [os.path.basename(f) for f in files] == ['part-00000-of-00001.gz'] and back == []
   assert os.listdir(tmp_path / 'out') == ['part-00000-of-00001.gz']
+
+
+@pytest.mark.parametrize('level', [None, shards.STORED_GZIP_LEVEL, 6])
+def test_default_level_stores_records_in_gzip_format(tmp_path, level):
+  records = [b'compressible %d ' % i * 200 for i in range(20)]
+  prefix = str(tmp_path / 'out' / 'part')
+  with beam.Pipeline() as p:
+    _ = p | beam.Create(records) | (shards.WriteShards(prefix) if level is None
+                                    else shards.WriteShards(prefix, level=level))
+  files, back = _read(prefix + '-*.gz')
+  data = b''.join(open(f, 'rb').read() for f in files)
+  assert sorted(back) == sorted(records) and data[:2] == b'\x1f\x8b'  # gzip
+  assert all(r in data for r in records) == (level != 6)  # stored: the bytes as written

@@ -194,3 +194,5 @@ def test_executor_writes_the_example_gen_layout_without_a_reshuffle(make_release
                                            ).as_numpy_iterator())
     assert len(records) == n and all(_env_and_video(r)[1].startswith(split.replace(
         'train', 'bal_train')) for r in records)
+    stored = b''.join(f.read_bytes() for f in files)
+    assert any(r in stored for r in records), 'written deflated, not at the stored level'

@@ -132,3 +132,13 @@ def test_compile_command_requires_a_bucket_and_an_image(tmp_path):
                  str(tmp_path / 'x.json')])
   with pytest.raises(EnvsoundError, match='--gcs-root'):
     args.func(args)
+
+
+def test_transform_runs_in_the_mode_local_transform_uses():
+  from envsound.components import transform  # pylint: disable=import-outside-toplevel
+  from envsound.pipeline import pipeline  # pylint: disable=import-outside-toplevel
+  cfg = configs.PipelineConfig(data_root='d', pipeline_root='r', serving_dir='s')
+  schema = pipeline.schema_component(cfg)
+  component = pipeline.transform_component(
+      pipeline.example_gen_component(cfg, approaches.BALANCED), schema, approaches.BALANCED)
+  assert component.exec_properties['force_tf_compat_v1'] == int(transform.TF_COMPAT_V1)
