@@ -20,7 +20,7 @@ time-shifted copies of each clip (printed as ``VARIANT+tta``; its baseline is VA
 
   .venv/bin/python bench/approach1_cnn2d.py --root ROOT [--seeds 0,1] [--epochs N]
       [--variants old_defaults,defaults,...] [--baseline old_defaults] [--folds K]
-      [--tta-shifts -2,-1,0,1,2]
+      [--tta-shifts=-2,-1,0,1,2]
 """
 
 import argparse
@@ -125,7 +125,7 @@ def main() -> None:
   parser.add_argument('--folds', type=int, default=0)
   parser.add_argument('--tta-shifts', default='',
                       help='also score each variant (as VARIANT+tta) with its probabilities '
-                      'averaged over copies shifted by these frames, e.g. -2,-1,0,1,2')
+                      'averaged over copies shifted by these frames (--tta-shifts=-2,-1,0,1,2)')
   args = parser.parse_args()
   graph, train, evaluation = approach3_models.transform_output(args.root, 'Transform_balanced')
   names, seeds = args.variants.split(','), [int(s) for s in args.seeds.split(',')]

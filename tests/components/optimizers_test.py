@@ -43,8 +43,9 @@ def test_ema_momentum_averages_the_weights_and_fit_swaps_the_average_in():
   # A constant gradient of -1: each of Adam's steps adds the learning rate, 1, to the weight.
   model.compile(optimizer=opt, loss=lambda y, p: -tf_keras.backend.sum(p))
   model.fit(np.ones([2, 1]), np.zeros([2, 1]), batch_size=1, epochs=1, verbose=0)
-  # The raw weight is 2 after two steps; its average 0.5 * (0.5 * 0 + 0.5 * 1) + 0.5 * 2.
-  assert float(model.weights[0].numpy()) == pytest.approx(1.25, rel=1e-4)  # Adam: 1 up to its epsilon
+  # The raw weight is 2 after two steps; its average 0.5 * (0.5 * 0 + 0.5 * 1) + 0.5 * 2
+  # (Adam's steps are 1 up to its epsilon).
+  assert float(model.weights[0].numpy()) == pytest.approx(1.25, rel=1e-4)
 
 
 def test_bad_schedule_settings_are_refused():
