@@ -85,7 +85,6 @@ def train_and_score(spec: str, seed: int, fit, held_out):
   name, config = parse_variant(spec)
   prior_bias = config.pop('prior_bias', True)
   loss_sum = config.pop('loss_sum', False)
-  wide = config.pop('wide', False)
   module = importlib.import_module(f'envsound.components.trainer_{name}')
   hp = module.Hparams.from_custom_config({**config, 'seed': seed,
                                           'target': targets.AUDIOSET.name})
@@ -98,9 +97,8 @@ def train_and_score(spec: str, seed: int, fit, held_out):
   if hp.mixup_alpha:
     ds = training.mixup(ds, hp.mixup_alpha, seed)
   bias = heads.prior_log_odds(counts, len(y)) if prior_bias else None
-  model = heads.for_target(module.build_model(hp, y.shape[1]), targets.AUDIOSET, bias)
-  if wide:
-    model = _with_wide_path(model)
+  model = heads.for_target(module.build_model(hp, y.shape[1]), targets.AUDIOSET, bias,
+                           hp.wide)
   training.compile_model(model, hp, counts, targets.AUDIOSET, len(y))
   if loss_sum:  # binary cross-entropy summed over the classes instead of averaged
     bce = tf_keras.losses.BinaryCrossentropy()
@@ -111,30 +109,6 @@ def train_and_score(spec: str, seed: int, fit, held_out):
   model.fit(ds, epochs=hp.epochs, verbose=0)
   seconds = time.perf_counter() - start
   return model.predict(held_x, batch_size=1024, verbose=0), seconds, model.count_params()
-
-
-def _with_wide_path(model):
-  """``model`` whose sigmoid logits also get a linear map (zero at the start) of the input
-  frames' batch-normalised masked mean and standard deviation (a "wide" path)."""
-  # pylint: disable=import-outside-toplevel
-  import tf_keras
-  from envsound.components import heads, model_layers
-  from envsound.core import features
-  head = model.get_layer(heads.OUTPUT_LAYER)
-  named = {i.name.split(':')[0]: i for i in model.inputs}
-  frames = tf_keras.layers.Reshape([features.NUM_FRAMES, features.EMBEDDING_DIM])(
-      named[features.AUDIO_EMBEDDING_XF])
-  mask = named[features.MASK_XF]
-  stats = tf_keras.layers.BatchNormalization()(model_layers.MaskedPooling('meanstd')(frames,
-                                                                                     mask))
-  deep = tf_keras.layers.Dense(head.units, name='deep_logits',
-                               kernel_initializer='zeros')(head.input)
-  linear = tf_keras.layers.Dense(head.units, kernel_initializer='zeros', use_bias=False)(stats)
-  logits = tf_keras.layers.Add()([deep, linear])
-  outputs = tf_keras.layers.Activation('sigmoid', name=heads.OUTPUT_LAYER)(logits)
-  wide_model = tf_keras.Model(model.inputs, outputs, name=model.name)
-  wide_model.get_layer('deep_logits').set_weights(head.get_weights())
-  return wide_model
 
 
 def _difference(y, scores_a, scores_b) -> str:

@@ -6,6 +6,9 @@ Trainer modules build their models with the softmax head of ``model_layers.class
 Given the training split's label counts it starts at the label prior: a zero kernel and each
 class's log-odds as bias, so a fresh model outputs every class's training frequency (without
 it the 527 sigmoids began at 0.5 and the models collapsed to predicting the prior, 0.003 mAP).
+With ``wide`` (TrainerHparams.wide) the logits also get a linear map of the input frames'
+pooled statistics (Cheng et al. 2016's wide & deep): the linear reference's features, learnt
+beside the architecture's own path.
 """
 
 import logging
@@ -15,9 +18,11 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from envsound.core import targets
+from envsound.components import model_layers
+from envsound.core import features, targets
 
 OUTPUT_LAYER = 'probabilities'  # model_layers.classifier_head's output layer
+WIDE_LAYER = 'wide_logits'      # the wide path's linear map
 
 
 def prior_log_odds(positives: Sequence[float], clips: int) -> np.ndarray:
@@ -35,18 +40,21 @@ def prior_log_odds(positives: Sequence[float], clips: int) -> np.ndarray:
 
 
 def for_target(model: tf_keras.Model, target: targets.Target,
-               bias: Optional[Sequence[float]] = None) -> tf_keras.Model:
-  """``model`` with the target's output activation (the same model for softmax).
+               bias: Optional[Sequence[float]] = None, wide: bool = False) -> tf_keras.Model:
+  """``model`` with the target's output activation (the same model for softmax without
+  ``wide``).
 
   ``bias``: the sigmoid layer's initial bias, one per class (:func:`prior_log_odds`); with
   it the kernel starts at zero, so the fresh model outputs ``sigmoid(bias)`` for every clip.
-  None: Keras' default initialisers.
+  None: Keras' default initialisers. ``wide``: the output layer's logits are the sum of the
+  architecture's (a Dense layer on the head's input) and :func:`wide_logits`'s, which start
+  at zero, so a fresh model outputs what it would without them.
 
   Raises:
     ValueError: the model has no Dense output layer named OUTPUT_LAYER, or ``bias`` does
       not have one value per class.
   """
-  if target.activation == 'softmax':
+  if target.activation == 'softmax' and not wide:
     return model
   head = model.get_layer(OUTPUT_LAYER)
   if not isinstance(head, tf_keras.layers.Dense):
@@ -59,9 +67,26 @@ def for_target(model: tf_keras.Model, target: targets.Target,
                        f'{bias.shape}')
     initial = {'kernel_initializer': 'zeros',
                'bias_initializer': tf_keras.initializers.Constant(bias.tolist())}
-  outputs = tf_keras.layers.Dense(head.units, activation=target.activation,
-                                  name=OUTPUT_LAYER, **initial)(head.input)
+  if not wide:
+    outputs = tf_keras.layers.Dense(head.units, activation=target.activation,
+                                    name=OUTPUT_LAYER, **initial)(head.input)
+    return tf_keras.Model(model.inputs, outputs, name=model.name)
+  logits = tf_keras.layers.Add()([tf_keras.layers.Dense(head.units, **initial)(head.input),
+                                  wide_logits(model, head.units)])
+  outputs = tf_keras.layers.Activation(target.activation, name=OUTPUT_LAYER)(logits)
   return tf_keras.Model(model.inputs, outputs, name=model.name)
+
+
+def wide_logits(model: tf_keras.Model, num_classes: int):
+  """A zero-initialised linear map (no bias) of the batch-normalised mean and standard
+  deviation of ``model``'s real input frames, ``[batch, num_classes]``."""
+  named = {t.name.split(':')[0]: t for t in model.inputs}
+  frames = tf_keras.layers.Reshape([features.NUM_FRAMES, features.EMBEDDING_DIM])(
+      named[features.AUDIO_EMBEDDING_XF])
+  stats = model_layers.MaskedPooling('meanstd')(frames, named[features.MASK_XF])
+  stats = tf_keras.layers.BatchNormalization()(stats)
+  return tf_keras.layers.Dense(num_classes, use_bias=False, kernel_initializer='zeros',
+                               name=WIDE_LAYER)(stats)
 
 
 def multi_label_loss(hp) -> tf_keras.losses.Loss:

@@ -57,6 +57,8 @@ class TrainerHparams:
     seed: random seed (weights, shuffling, augmentation, the map's UMAP and projection).
     map_reference: at most this many validation clips (a stratified sample) are the
       reference points of the exported map.
+    wide: the output logits also get a linear map of the input frames' pooled mean and
+      standard deviation (heads.wide_logits).
   """
   epochs: int = 10
   batch_size: int = 64
@@ -74,6 +76,7 @@ class TrainerHparams:
   early_stopping: int = 0
   seed: int = 0
   map_reference: int = projection.MAX_REFERENCE
+  wide: bool = False
 
   @classmethod
   def from_custom_config(cls, custom_config: Optional[Mapping[str, Any]]):
@@ -204,7 +207,7 @@ def train_and_export(fn_args, hp: TrainerHparams,
   evaluation = evaluation.map(one_hot)
 
   bias = heads.prior_log_odds(counts, len(labels)) if target.multi_label else None
-  model = heads.for_target(build_model(hp, num_classes), target, bias)
+  model = heads.for_target(build_model(hp, num_classes), target, bias, hp.wide)
   compile_model(model, hp, counts, target, len(labels))
   callbacks = [ExamplesPerSecond(len(labels)), *extra_callbacks,
                epoch_progress.EpochProgress(hp.epochs),

@@ -99,6 +99,39 @@ def test_a_fresh_multi_label_model_outputs_the_label_prior(module):
   np.testing.assert_allclose(mean, [0.005, 0.01, 0.5, 0.99, 0.995], rtol=1e-5)
 
 
+@pytest.mark.parametrize('module', ['trainer_cnn1d', 'trainer_attention', 'trainer_cnn2d'])
+def test_the_wide_path_starts_at_zero_and_learns_the_pooled_inputs(module):
+  trainer = importlib.import_module(f'envsound.components.{module}')
+  rng = np.random.default_rng(2)
+  frames = rng.normal(size=[64, 10, features.EMBEDDING_DIM]).astype(np.float32)
+  x = {features.AUDIO_EMBEDDING_XF: frames.reshape(64, -1),
+       features.MASK_XF: np.ones([64, 10], np.float32)}
+  y = (frames.mean(axis=1)[:, :3] > 0).astype(np.float32)  # tags the pooled mean decides
+  bias = heads.prior_log_odds(y.sum(axis=0), len(y))
+  hp = trainer.Hparams(hidden=8, learning_rate=0.01)
+  deep = heads.for_target(trainer.build_model(hp, 3), targets.AUDIOSET, bias)
+  model = heads.for_target(trainer.build_model(hp, 3), targets.AUDIOSET, bias, wide=True)
+  np.testing.assert_allclose(model(x, training=False).numpy(),
+                             deep(x, training=False).numpy(), rtol=1e-5)
+  wide_kernel = model.get_layer(heads.WIDE_LAYER).kernel
+  assert wide_kernel.shape == (2 * features.EMBEDDING_DIM, 3)
+  training.compile_model(model, hp, y.sum(axis=0), targets.AUDIOSET, len(y))
+  model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+  learnt = np.abs(wide_kernel.numpy())
+  assert learnt[:3].sum(axis=0).min() > learnt[3:6].sum(axis=0).max()  # the deciding inputs
+
+
+def test_the_environment_target_with_the_wide_path_keeps_a_softmax():
+  model = heads.for_target(trainer_cnn1d.build_model(trainer_cnn1d.Hparams(filters=8,
+                                                                           hidden=8), 3),
+                           targets.ENVIRONMENT, wide=True)
+  rng = np.random.default_rng(3)
+  x = {features.AUDIO_EMBEDDING_XF: rng.normal(size=[4, 1280]).astype(np.float32),
+       features.MASK_XF: np.ones([4, 10], np.float32)}
+  np.testing.assert_allclose(model(x, training=False).numpy().sum(axis=1), 1.0, rtol=1e-5)
+  assert model.get_layer(heads.WIDE_LAYER) is not None
+
+
 def test_the_prior_bias_needs_one_value_per_class_and_training_clips():
   model = trainer_cnn1d.build_model(trainer_cnn1d.Hparams(filters=8, hidden=8), 3)
   with pytest.raises(ValueError, match='3 classes but an initial bias of shape'):
