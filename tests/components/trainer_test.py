@@ -188,12 +188,14 @@ def test_the_environment_target_keeps_every_modules_defaults():
 
 
 @pytest.mark.parametrize('module', [trainer_cnn1d, trainer_cnn2d, trainer_attention])
-def test_audioset_trainers_run_without_dropout_and_environment_ones_keep_it(module):
+def test_audioset_trainers_get_the_targets_defaults_and_environment_ones_keep_theirs(module):
   tagging = module.Hparams.from_custom_config({'target': 'audioset', 'approach': 'a'})
-  assert tagging == dataclasses.replace(module.Hparams(), dropout=0.0)
+  assert tagging == dataclasses.replace(module.Hparams(), dropout=0.0, wide=True,
+                                        learning_rate=3e-3)
   environment = module.Hparams.from_custom_config({'target': 'environment', 'approach': 'a'})
   assert environment == module.Hparams()
-  assert environment.dropout > 0
+  assert (environment.dropout, environment.wide, environment.learning_rate) == (0.3, False,
+                                                                                1e-3)
   assert module.Hparams.from_custom_config({'target': 'audioset', 'dropout': 0.2}).dropout == 0.2
 
 
