@@ -7,7 +7,8 @@ the clips (a permutation seeded apart from the models) is held out and scored, t
 the eval split is never read, so choices made here are not tuned on it. Every variant
 (``MODULE:key=value,...``: custom_config overrides over the module's defaults under the
 audioset target, parsed as bench/trainer_variants.py parses them; ``prior_bias=False`` starts
-the sigmoid layer at Keras' default initialisers instead of the label prior) is built by the
+the sigmoid layer at Keras' default initialisers instead of the label prior; ``loss_sum=True``
+sums the binary cross-entropy over the classes instead of averaging it) is built by the
 module's ``build_model`` with heads.for_target's sigmoid head, compiled by
 ``training.compile_model``, fitted (with the module's mixup) for its epochs and scores every
 held-out clip, for each seed. The label prior and the linear reference
