@@ -162,7 +162,9 @@ def main() -> None:
     print(f'reference: accuracy {ref:.4f} +- {ref_se:.4f} (C {c_value:g}, {n} clips)')
   for name in names:
     mean = np.mean([correct[name, s].mean() for s in seeds])
-    line = f'  {name:12s}: mean accuracy {mean:.4f}, vs reference {mean - ref:+.4f}'
+    line = f'  {name:12s}: mean accuracy {mean:.4f}'
+    if not args.folds:
+      line += f', vs reference {mean - ref:+.4f}'
     base = name[:-len('+tta')] if name.endswith('+tta') else args.baseline
     if name != base and base in names:
       d = [correct[name, s] - correct[base, s] for s in seeds]

@@ -19,8 +19,10 @@ frequency masks, sqrt class weights) scored 0.521/0.541 with seeds 0/1, these 0.
 (paired +0.017 +- 0.013, +0.012 +- 0.011): +0.018 over the reference, short of its + 0.03.
 Variants scored on 3 folds of the training split, never on validation, all below these
 defaults: 20 epochs, 512 mixing channels, a 3-frame mixing convolution, label smoothing 0.1,
-32 first-layer channels. Batch norm (-0.17), early stopping and weight decay had lost
-earlier. docs/pipeline.md has the tables.
+32 first-layer channels; later also weight averaging (ema_momentum 0.99, -0.02), dropout
+before the mixing convolution, batch size 32 and the learning rate x0.5 (-0.03) or x2, none
+beyond the spread between seeds. Batch norm (-0.17), early stopping and weight decay had
+lost earlier. docs/pipeline.md has the tables.
 """
 
 import dataclasses
