@@ -118,6 +118,21 @@ def test_cnn2d_options_build_with_their_widths(overrides, width):
   assert len(mixing) == (1 if hp.mixing_filters else 0)
 
 
+@pytest.mark.parametrize('channels', [True, False])
+def test_cnn2d_mixing_dropout_feeds_the_mixing_convolution(channels):
+  hp = trainer_cnn2d.Hparams(hidden=8, filters=4, mixing_filters=16, mixing_dropout=0.5,
+                             mixing_dropout_channels=channels)
+  model = trainer_cnn2d.build_model(hp, 3)
+  mixing = next(l for l in model.layers if isinstance(l, tf_keras.layers.Conv2D)
+                and l.kernel_size[0] == features.EMBEDDING_DIM)
+  dropout = mixing._inbound_nodes[0].inbound_layers  # pylint: disable=protected-access
+  expected = tf_keras.layers.SpatialDropout2D if channels else tf_keras.layers.Dropout
+  assert type(dropout) is expected and dropout.rate == 0.5  # pylint: disable=unidiomatic-typecheck
+  x = _inputs()
+  np.testing.assert_array_equal(model(x, training=False).numpy(),
+                                model(x, training=False).numpy())
+
+
 def test_spec_augment_masks_and_shifts_only_in_training():
   x = tf.ones([8, 10, 128])
   layer = SpecAugment(max_shift=2, max_time_mask=3, max_freq_mask=20)
