@@ -27,7 +27,7 @@ from envsound.core import targets, warmup
 
 HISTORY_FILE = 'history.json'
 # custom_config keys that describe the run rather than set a hyper-parameter.
-META_KEYS = ('approach', 'model_name', 'class_names', 'target')
+META_KEYS = ('approach', 'model_name', 'class_names', 'target', 'code_version')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any, Mapping, Optional, Tuple
 
 from envsound.core import approaches as approaches_lib
 from envsound.core import features, targets
+from envsound.pipeline import code_version
 
 PIPELINE_NAME = 'envsound'
 DEFAULT_UNBALANCED_CAP = 150_000   # clips in the 'balanced + unbalanced' training set
@@ -148,6 +149,7 @@ class PipelineConfig:
     """Returns the Trainer ``custom_config`` of ``approach``."""
     config = {'approach': approach.name, 'model_name': approach.model_name,
               'class_names': list(class_names), 'target': self.target,
+              code_version.KEY: code_version.current(),
               **approach.hyperparameters,
               **self.hyperparameters}
     if self.epochs is not None:

@@ -13,7 +13,7 @@ from tfx.dsl.components.base import executor_spec
 from envsound.core import approaches as approaches_lib
 from envsound.core import targets
 from envsound.components import atomic_pusher, audioset_example_gen, quality_gate, transform
-from envsound.pipeline import configs, tuning
+from envsound.pipeline import code_version, configs, tuning
 
 
 def schema_component(cfg: configs.PipelineConfig):
@@ -30,8 +30,9 @@ def example_gen_component(cfg: configs.PipelineConfig, training_set: str):
 def transform_component(example_gen, schema_gen, training_set: str,
                         target: targets.Target = targets.ENVIRONMENT, num_classes: int = 0):
   """Transform: dequantise, pad/cut to fixed frames, encode labels (the target's)."""
-  config = ({'target': target.name, 'num_classes': num_classes} if target.multi_label
-            else None)
+  config = {code_version.KEY: code_version.current(),
+            **({'target': target.name, 'num_classes': num_classes} if target.multi_label
+               else {})}
   return transform.Transform(
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
       preprocessing_fn=approaches_lib.PREPROCESSING_FN, custom_config=config,
