@@ -96,9 +96,13 @@ def running_demo(workdir: Path, clips: int, epochs: int, min_accuracy: Optional[
     try:
       process.wait(timeout=60)
     except subprocess.TimeoutExpired:
-      process.kill()
-      process.wait(timeout=30)
+      process.send_signal(signal.SIGUSR1)  # its threads' stacks, to stderr (__main__.py)
+      try:
+        process.wait(timeout=5)
+      except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
     for reader in readers:
       reader.join(timeout=10)
   assert process.returncode == 0, (
-      f'envsound demo stopped with {process.returncode} on Ctrl-C:\n{demo.stderr[-3000:]}')
+      f'envsound demo stopped with {process.returncode} on Ctrl-C:\n{demo.stderr[-8000:]}')
