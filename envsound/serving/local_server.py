@@ -20,6 +20,7 @@ from envsound.serving.model_manager import ModelManager
 from envsound.serving.options import ServerOptions, model_server_config
 
 log = logging.getLogger(__name__)
+_SIGNAL_CHECK_S = 0.5  # how often wait() lets the main thread run pending signal handlers
 
 
 class ModelServer:
@@ -110,8 +111,14 @@ class ModelServer:
         log.error('reloading %s failed: %s', self.options.model_config_file, e)
 
   def wait(self) -> None:
-    """Blocks until stop() (or Ctrl-C)."""
-    self._stop.wait()
+    """Blocks until stop() (or Ctrl-C).
+
+    Wakes every half second: a signal that the kernel delivers to another thread (gRPC's,
+    TensorFlow's) only runs Python's handler once the main thread runs again, so an
+    untimed wait could sleep through Ctrl-C.
+    """
+    while not self._stop.wait(_SIGNAL_CHECK_S):
+      pass
 
   def stop(self, grace_s: float = 2.0) -> None:
     """Stops accepting requests, lets in-flight ones finish, unloads the models."""
