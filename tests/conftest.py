@@ -1,6 +1,7 @@
 """Settings and fixtures shared by every envsound test."""
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -8,6 +9,12 @@ import pytest
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+# A shell without job control starts background commands (`make test &`, nohup ... &) with
+# SIGINT ignored, and the servers and demos the tests start would inherit that: the tests
+# that stop them with Ctrl-C, as a user does at a terminal, need SIGINT's default.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+  signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # `from tests.support import ...` (shared helpers) under --import-mode=importlib, which
 # does not put the repository root on sys.path by itself.
