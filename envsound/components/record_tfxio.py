@@ -14,7 +14,7 @@ uncompressed TFRecords.
 """
 
 import re
-from typing import Iterator, List, Optional, Sequence, Text, Union
+from typing import Iterator, List, Optional, Sequence, Text
 
 import apache_beam as beam
 import pyarrow as pa
@@ -108,12 +108,6 @@ def _ReadFiles(pipeline, patterns: Sequence[str], read: beam.DoFn):  # pylint: d
 
 class SequenceExampleRecord(tf_sequence_example_record.TFSequenceExampleRecord):
   """``TFSequenceExampleRecord`` whose Beam sources read files with TensorFlow's C++ reader."""
-
-  def __init__(self, file_pattern: Union[List[Text], Text], telemetry_descriptors: List[Text],
-               schema: Optional[schema_pb2.Schema] = None,
-               raw_record_column_name: Optional[Text] = None):
-    super().__init__(file_pattern, telemetry_descriptors, schema=schema,
-                     raw_record_column_name=raw_record_column_name)
 
   def BeamSource(self, batch_size: Optional[int] = None) -> beam.PTransform:
     """RecordBatches of ``batch_size`` records (DEFAULT_BATCH_SIZE if None), fewer at the

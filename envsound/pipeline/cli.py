@@ -243,7 +243,7 @@ def print_report(pipeline_root: str, metadata: str, report_dir=None) -> pathlib.
   if path.suffix in ('.md', '.txt'):
     print(summary.console_summary(path.read_text(encoding='utf-8')))
     print()
-  print(f'Report: {path} (per-class metrics, plots, separation and TensorBoard commands)')
+  print(f'Report: {path}')
   return path
 
 
