@@ -14,7 +14,7 @@ import numpy as np
 from envsound.core.caps import fair_caps
 
 
-def thresholds(keys: Iterable[float], cap: int) -> float:
+def threshold(keys: Iterable[float], cap: int) -> float:
   """Returns the largest sort key kept when at most ``cap`` of ``keys`` survive."""
   kept = sorted(keys)[:cap]
   return kept[-1] if kept else -1.0
@@ -60,5 +60,5 @@ class SmallestKeys(beam.CombineFn):
 
   def extract_output(self, accumulator) -> Dict[int, float]:
     caps = fair_caps({env: entry[0] for env, entry in accumulator.items()}, self._cap)
-    return {env: thresholds(np.concatenate(arrays), caps[env])
+    return {env: threshold(np.concatenate(arrays), caps[env])
             for env, (_, arrays, _) in accumulator.items()}

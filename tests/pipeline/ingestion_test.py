@@ -155,7 +155,7 @@ def test_smallest_keys_combiner_keeps_what_sorting_everything_keeps():
   limits = combine.extract_output(combine.merge_accumulators(halves))
   everything = {env: np.concatenate([b[env] for b in batches]) for env in (0, 1)}
   caps = fair_caps({env: len(k) for env, k in everything.items()}, 25)
-  assert limits == {env: cap_keys.thresholds(k, caps[env]) for env, k in everything.items()}
+  assert limits == {env: cap_keys.threshold(k, caps[env]) for env, k in everything.items()}
   assert caps[1] == len(everything[1]) or caps[1] == 25 - caps[0]
 
 
