@@ -80,7 +80,8 @@ def _blessing(artifact) -> List[str]:
               ' the last blessed model']
     return ['TFMA thresholds ' + ('met' if met else 'not met')]
   verdict = 'blessed' if props.get('blessed') == 1 else 'not blessed'
-  return [f'{verdict}: {props["reason"]}']
+  # The reason opens with 'pushed: ' or 'not pushed: ' (for the report); the verdict says it.
+  return [f'{verdict}: {props["reason"].split(": ", 1)[-1]}']
 
 
 def _pushed(artifact) -> List[str]:
