@@ -66,6 +66,15 @@ VARIANTS = {
     'batch_32': {'batch_size': 32},
     'lr_x0.5': {'learning_rate': 5e-4},
     'lr_x2': {'learning_rate': 2e-3},
+    'raw_channel': {'raw_channel': True},
+    'mixing_bn': {'mixing_batch_norm': True},
+    'post_mixing_1': {'post_mixing_layers': 1},
+    'post_mixing_1_bn': {'post_mixing_layers': 1, 'mixing_batch_norm': True},
+    'post_mixing_2_bn': {'post_mixing_layers': 2, 'mixing_batch_norm': True},
+    'mixing_128': {'mixing_filters': 128},
+    'filters_8': {'filters': 8},
+    'mixing_bn_128': {'mixing_batch_norm': True, 'mixing_filters': 128},
+    'mixing_bn_dropout_0.5': {'mixing_batch_norm': True, 'dropout': 0.5},
 }
 
 

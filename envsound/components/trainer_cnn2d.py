@@ -46,6 +46,12 @@ class Hparams(training.TrainerHparams):
     mixing_dropout: dropout rate on the mixing convolution's input (0: none).
     mixing_dropout_channels: that dropout drops whole channels (SpatialDropout2D: one
       channel of the row-wise convolutions at every row and frame) instead of single values.
+    raw_channel: the (augmented) input image joins the row-wise convolutions' channels at
+      the mixing convolution's input, so that convolution also sees the rows themselves.
+    mixing_batch_norm: batch normalisation after the mixing convolution and the ones after
+      it (the row-wise convolutions stay without: see batch_norm).
+    post_mixing_layers: convolutions along time (1 x kernel_frames, mixing_filters channels)
+      on the mixed map, after the mixing convolution.
     pool_frames: max-pooling width along time after each of the first two convolutions
       (1: none).
     max_shift: largest random time shift, in frames.
@@ -62,6 +68,9 @@ class Hparams(training.TrainerHparams):
   mixing_frames: int = 1
   mixing_dropout: float = 0.0
   mixing_dropout_channels: bool = True
+  raw_channel: bool = False
+  mixing_batch_norm: bool = False
+  post_mixing_layers: int = 0
   pool_frames: int = 1
   dropout: float = 0.3
   max_shift: int = 2
@@ -87,19 +96,26 @@ def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
   inputs, x, mask = model_layers.model_inputs()
   x = model_layers.SpecAugment(hp.max_shift, hp.max_time_mask, hp.max_freq_mask)(x, mask)
   x = tf_keras.layers.Permute([2, 1])(x)          # [batch, 128 (embedding axis), frames]
-  x = tf_keras.layers.Reshape([-1, x.shape[-1], 1])(x)
+  x = image = tf_keras.layers.Reshape([-1, x.shape[-1], 1])(x)
   for filters in (hp.filters, 2 * hp.filters):
     x = _conv(x, filters, (hp.kernel_rows, hp.kernel_frames), 'same', hp.batch_norm)
     if hp.pool_frames > 1:
       x = tf_keras.layers.MaxPooling2D((1, hp.pool_frames), padding='same')(x)  # time only
       mask = model_layers.pool_mask(mask, hp.pool_frames)
   if hp.mixing_filters:  # across all rows: [batch, 1, frames, mixing_filters]
+    if hp.raw_channel:
+      if hp.pool_frames > 1:  # to the row-wise convolutions' time steps
+        image = tf_keras.layers.MaxPooling2D((1, hp.pool_frames ** 2), padding='same')(image)
+      x = tf_keras.layers.Concatenate()([x, image])
     if hp.mixing_dropout:
       x = (tf_keras.layers.SpatialDropout2D if hp.mixing_dropout_channels
            else tf_keras.layers.Dropout)(hp.mixing_dropout)(x)
     if hp.mixing_frames > 1:
       x = tf_keras.layers.ZeroPadding2D(((0, 0), (hp.mixing_frames // 2,) * 2))(x)
-    x = _conv(x, hp.mixing_filters, (x.shape[1], hp.mixing_frames), 'valid', hp.batch_norm)
+    mixing_norm = hp.batch_norm or hp.mixing_batch_norm
+    x = _conv(x, hp.mixing_filters, (x.shape[1], hp.mixing_frames), 'valid', mixing_norm)
+    for _ in range(hp.post_mixing_layers):
+      x = _conv(x, hp.mixing_filters, (1, hp.kernel_frames), 'same', mixing_norm)
   if hp.time_pooling == 'flatten':
     x = tf_keras.layers.Flatten()(x)
   else:  # [batch, frames, rows x channels], pooled over the real frames

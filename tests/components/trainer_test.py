@@ -42,7 +42,9 @@ def test_builders_give_probabilities_and_a_penultimate_embedding(module):
 @pytest.mark.parametrize('build', [
     lambda: trainer_cnn1d.build_model(trainer_cnn1d.Hparams(pooling='attention'), 3),
     lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(filters=4), 3),
-    lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(filters=4, pool_frames=2), 3)])
+    lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(filters=4, pool_frames=2), 3),
+    lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(
+        filters=4, raw_channel=True, mixing_batch_norm=True, post_mixing_layers=1), 3)])
 def test_models_ignore_pad_frames(build):
   model = build()
   x = _inputs(frames=5)
@@ -116,6 +118,31 @@ def test_cnn2d_options_build_with_their_widths(overrides, width):
   mixing = [l for l in model.layers if isinstance(l, tf_keras.layers.Conv2D)
             and l.kernel_size[0] == features.EMBEDDING_DIM]
   assert len(mixing) == (1 if hp.mixing_filters else 0)
+
+
+@pytest.mark.parametrize('pool_frames', [1, 2])
+def test_cnn2d_raw_channel_joins_the_row_wise_channels_at_the_mixing_convolution(pool_frames):
+  hp = trainer_cnn2d.Hparams(hidden=8, filters=4, mixing_filters=16, raw_channel=True,
+                             pool_frames=pool_frames)
+  model = trainer_cnn2d.build_model(hp, 3)
+  mixing = next(l for l in model.layers if isinstance(l, tf_keras.layers.Conv2D)
+                and l.kernel_size[0] == features.EMBEDDING_DIM)
+  assert mixing.input.shape[-1] == 2 * hp.filters + 1  # the second convolution's, + the image
+  assert model(_inputs(), training=True).shape == (4, 3)
+
+
+def test_cnn2d_batch_norm_and_convolutions_after_the_mixing_one():
+  hp = trainer_cnn2d.Hparams(hidden=8, filters=4, mixing_filters=16, mixing_batch_norm=True,
+                             post_mixing_layers=2)
+  model = trainer_cnn2d.build_model(hp, 3)
+  convs = [l for l in model.layers if isinstance(l, tf_keras.layers.Conv2D)]
+  assert [c.kernel_size for c in convs] == [(1, 3), (1, 3), (features.EMBEDDING_DIM, 1),
+                                            (1, 3), (1, 3)]
+  assert [c.filters for c in convs[2:]] == [16, 16, 16]
+  norms = [l for l in model.layers if isinstance(l, tf_keras.layers.BatchNormalization)]
+  assert len(norms) == 3  # after the mixing convolution and the two after it, not the rows'
+  assert all(not c.use_bias for c in convs[2:]) and all(c.use_bias for c in convs[:2])
+  assert model(_inputs(), training=True).shape == (4, 3)
 
 
 @pytest.mark.parametrize('channels', [True, False])
