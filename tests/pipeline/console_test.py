@@ -66,7 +66,7 @@ def test_each_component_prints_a_start_and_an_end_line_with_its_counts(runs):
     name = approach.name
     assert '1 epoch(s), validation accuracy' in details[f'Trainer_{name}']
     assert 'TFMA thresholds met' in details[f'Evaluator_{name}']
-    assert re.search(r'(?<!not )\bblessed: accuracy [\d.]+, at least --min-accuracy 0\.000',
+    assert re.search(r'(?<!not )\bblessed: accuracy [\d.]+, at least --min- ?accuracy 0\.000',
                      details[f'QualityGate_{name}'])
     assert re.search(r'pushed version \d+ to ', details[f'Pusher_{name}'])
 
