@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 from envsound.core import separation
 
 SPACES = (('embedding', 'embedding space'), ('map', '2-D map'))
-MEASURING = 'separation: measuring…'
+MEASURING = 'measuring…'
 HEADER = 'kNN agreement (chance) · silhouette · clusters'
 
 
@@ -47,12 +47,19 @@ def lines(figures: Dict[str, separation.Separation]) -> List[str]:
 
 def title(fitted, version: Optional[int] = None) -> str:
   """A map's title: model and the version that answered; where the map comes from and its
-  reference clips; the figures (or that they are being measured)."""
+  reference clips; the figures (or, in as many lines, that they are being measured)."""
   answered = version if version is not None else fitted.version
   out = [f'{fitted.model}' + (f' (version {answered})' if answered is not None else ''),
          fitted.source + (f' · {len(fitted)} reference clips' if len(fitted) else '')]
   if fitted.separation is not None:
     out += lines(fitted.separation)
   elif measurable(fitted):
-    out.append(MEASURING)
+    out += measuring_lines()
   return '\n'.join(out)
+
+
+def measuring_lines() -> List[str]:
+  """The figures' lines while they are measured, as many as ``lines`` gives: the title
+  keeps its height when the figures arrive, so the constrained layout leaves the axes (and
+  every point under the pointer) where they are."""
+  return [HEADER] + [f'{name}  {MEASURING}' for _, name in SPACES]

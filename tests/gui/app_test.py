@@ -149,6 +149,22 @@ def test_colour_by_true_or_predicted_environment(map_ready):
   assert _partition(colours()) == _partition(fitted.predicted)
 
 
+def test_the_points_stay_put_when_the_maps_figures_arrive(map_ready):
+  app = map_ready
+  view, fitted = app.map_view, app.ws.maps[0]
+  dots = view._reference[0]  # pylint: disable=protected-access
+  fitted.separation = None
+  app.retitle()
+  view.canvas.draw()
+  assert 'measuring…' in view.axes[0].get_title()
+  before = view.axes[0].transData.transform(dots.get_offsets())
+  app.measure_maps()
+  pump(app, lambda: fitted.separation is not None)
+  view.canvas.draw()
+  assert 'measuring…' not in view.axes[0].get_title()
+  np.testing.assert_allclose(view.axes[0].transData.transform(dots.get_offsets()), before)
+
+
 def test_more_than_500_files_are_refused(make_app, tmp_path):
   app = make_app(server='127.0.0.1:1', connect=False)
   paths = [tmp_path / f'{i}.npy' for i in range(loader.MAX_FILES + 1)]

@@ -46,11 +46,14 @@ def test_each_space_is_measured_on_its_own_points(pure_embedding_mixed_map):
 def test_the_title_shows_both_spaces_once_measured(pure_embedding_mixed_map):
   fitted = pure_embedding_mixed_map
   fitted.separation = None
-  assert figures.title(fitted).split('\n') == [
+  measuring = figures.title(fitted).split('\n')
+  assert measuring == [
       'cnn1d_150k (version 3)', f'{maps.FROM_MODEL} · {len(fitted)} reference clips',
-      figures.MEASURING]
+      'kNN agreement (chance) · silhouette · clusters', 'embedding space  measuring…',
+      '2-D map  measuring…']
   fitted.separation = figures.of_map(fitted)
   lines = figures.title(fitted, version=4).split('\n')
+  assert len(lines) == len(measuring)  # the axes keep their place when the figures arrive
   assert lines[0] == 'cnn1d_150k (version 4)'
   emb, flat = fitted.separation['embedding'], fitted.separation['map']
   assert lines[2:] == [

@@ -29,7 +29,8 @@ def predicted_once(make_shared_app, server, clip_data):
   assert {r['environment'] for r in app.table.rows()} == {PENDING}
   settle(app)
   xinput.click(app.predict_button)
-  pump(app, lambda: app.map_view.counts() == [(120, len(new))] and not app.busy)
+  pump(app, lambda: app.map_view.counts() == [(120, len(new))] and not app.busy
+       and all(m.separation for m in app.ws.maps))  # the figures measured after the draw
   settle(app)
   ref = reference.load_reference(clip_data['reference'])
   with Client(server.grpc_target) as client:
