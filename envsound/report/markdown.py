@@ -22,6 +22,11 @@ def fmt(value, digits: int = 3) -> str:
   return f'{value:.{digits}f}'
 
 
+def _shortfall(gap: float) -> str:
+  """A goal's shortfall to three decimals; one that rounds to 0.000 reads "less than 0.001"."""
+  return f'{gap:.3f}' if gap >= 0.0005 else 'less than 0.001'
+
+
 def _delta(value, reference) -> str:
   if value is None or reference is None or math.isnan(value) or math.isnan(reference):
     return 'n/a'
@@ -91,7 +96,7 @@ def reference_lines(results: Sequence[ApproachResult], reference: Optional[Score
                'does not beat the reference')
     se = math.hypot(r.scores.standard_error, reference.standard_error)
     goal = (f'meets the goal (reference + {GOAL_MARGIN:.2f})' if acc >= GOAL_MARGIN else
-            f'misses the goal (reference + {GOAL_MARGIN:.2f}) by {GOAL_MARGIN - acc:.3f}')
+            f'misses the goal (reference + {GOAL_MARGIN:.2f}) by {_shortfall(GOAL_MARGIN - acc)}')
     lines.append(f'- {label(r.approach)} {verdict}: accuracy {acc:+.3f} ± {se:.3f} '
                  f'(standard error of the difference), macro-F1 '
                  f'{_delta(r.scores.macro_f1, reference.macro_f1)}; it {goal}.{gate}')

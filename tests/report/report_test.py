@@ -79,6 +79,15 @@ def test_confusion_from_tfma_plot_fills_omitted_defaults():
   assert tfma_results.confusion_from_plot({}, 2).sum() == 0
 
 
+def test_a_model_a_fraction_of_a_clip_short_of_the_goal_is_not_said_to_miss_it_by_zero():
+  clips = 1034  # 0.03 of them is 31.02 clips: 31 more right than the reference falls short
+  reference = _scores([[545, 0, 0], [0, 0, 0], [clips - 545, 0, 0]])
+  line = markdown.reference_lines([_result('cnn2d', 576 / clips, eval_clips=clips)],
+                                  reference)[0]
+  assert 'accuracy +0.030' in line and line.endswith(
+      'it misses the goal (reference + 0.03) by less than 0.001.')
+
+
 def test_scores_from_eval_result_reads_the_overall_slice():
   EvalResult = collections.namedtuple('EvalResult', 'slicing_metrics plots')
   plot = {'multiClassConfusionMatrixAtThresholds': {'matrices': [{'entries': [
