@@ -75,7 +75,7 @@ VARIANTS = {
     'filters_8': {'filters': 8},
     'mixing_bn_128': {'mixing_batch_norm': True, 'mixing_filters': 128},
     'mixing_bn_dropout_0.5': {'mixing_batch_norm': True, 'dropout': 0.5},
-    'no_mixing_bn': {'mixing_batch_norm': False},  # the defaults before mixing_bn won
+    'no_mixing_bn': {'mixing_batch_norm': False},  # the default again since 2026-12-03
 }
 
 
