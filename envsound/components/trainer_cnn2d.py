@@ -9,8 +9,8 @@ slide along time and are shared across the 128 rows, since the rows are PCA comp
 neighbouring rows are unrelated; then a convolution spanning all 128 rows (256 channels,
 one frame wide) that mixes them; no batch normalisation and no pooling along time before
 it; mean and standard deviation over the real frames (model_layers.MaskedPooling); dropout
-0.3 around the penultimate layer; unweighted cross-entropy, no mixup or frequency masks; one warm-up
-epoch, then a cosine decay, 10 epochs.
+0.3 around the penultimate layer; unweighted cross-entropy, no mixup or frequency masks;
+one warm-up epoch, then a cosine decay, 10 epochs.
 
 How they were found: bench/approach1_cnn2d.py on the demo-size sample's balanced set
 (1,572 training, 1,034 validation clips; the logistic-regression reference scores 0.527 +-
