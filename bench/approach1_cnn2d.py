@@ -15,6 +15,9 @@ splits) and each variant's margin over it.
 With ``--folds K`` nothing is scored on the validation split: the training split is cut
 into K folds (by record position), each fold scored by a model trained on the others, so
 every training clip is scored once; choose between variants this way, not on validation.
+The reference is then fit and scored on the same folds (``reference.fit_model`` on the mean
+and standard deviation of Transform's real frames), and each variant's difference to it is
+paired. The variant ``cnn1d`` is approach 2's module at its defaults, as a yardstick.
 With ``--tta-shifts`` every model is also scored with its probabilities averaged over
 time-shifted copies of each clip (printed as ``VARIANT+tta``; its baseline is VARIANT).
 
@@ -27,6 +30,7 @@ import argparse
 import glob
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
@@ -76,7 +80,18 @@ VARIANTS = {
     'mixing_bn_128': {'mixing_batch_norm': True, 'mixing_filters': 128},
     'mixing_bn_dropout_0.5': {'mixing_batch_norm': True, 'dropout': 0.5},
     'no_mixing_bn': {'mixing_batch_norm': False},  # the default again since 2026-12-03
+    'kernel_5': {'kernel_frames': 5},
+    'mixup_0.2': {'mixup_alpha': 0.2},
+    'hidden_256': {'hidden': 256},
+    'shift_4': {'max_shift': 4},
+    'wide': {'wide': True},
+    'cnn1d': {},  # approach 2's 1D CNN at its defaults (MODULE_OF), as a yardstick
+    'kernel_rows_3': {'kernel_rows': 3},
+    'pool_attention': {'time_pooling': 'attention'},
+    'pool_meanmax': {'time_pooling': 'meanmax'},
+    'wide_dropout_0.5': {'wide': True, 'dropout': 0.5},
 }
+MODULE_OF = {'cnn1d': 'cnn1d'}  # variants of another module than cnn2d
 
 
 def fold_files(train: str, folds: int, out: str):
@@ -106,12 +121,35 @@ def cross_validated(graph, train, folds: int, overrides, seed, epochs, out, name
     for j, f in enumerate(files):
       if j != i:
         os.link(f, os.path.join(rest, os.path.basename(f)))
-    serving, s = approach3_models.train('cnn2d', graph, os.path.join(rest, '*'), seed, epochs,
-                                        out, overrides, f'-{name}-f{i}', held_out)
+    serving, s = approach3_models.train(MODULE_OF.get(name, 'cnn2d'), graph,
+                                        os.path.join(rest, '*'), seed, epochs, out, overrides,
+                                        f'-{name}-f{i}', held_out)
     for shifts in scorings:
       correct[shifts].append(approach3_models.score(serving, graph, held_out, shifts))
     seconds += s
   return {k: np.concatenate(v) for k, v in correct.items()}, seconds
+
+
+def reference_cross_validated(graph, train, folds: int, out):
+  """Per-clip correctness of the reference (reference.fit_model on the pooled real frames of
+  Transform's output) on the same fold hold-outs as :func:`cross_validated`, in its order."""
+  # pylint: disable=import-outside-toplevel
+  import tensorflow_transform as tft
+  from envsound.components import data, reference
+  from envsound.core import features
+  tft_output = tft.TFTransformOutput(graph)
+  pooled = []
+  for path in fold_files(train, folds, out):
+    x, y = data.to_numpy(path, tft_output)
+    frames = x[features.AUDIO_EMBEDDING_XF].reshape(len(y), features.NUM_FRAMES, -1)
+    pooled.append((reference.pool_frames(frames, x[features.MASK_XF].sum(axis=1)), y))
+  correct = []
+  for i, (x_held, y_held) in enumerate(pooled):
+    rest = [p for j, p in enumerate(pooled) if j != i]
+    model = reference.fit_model(np.concatenate([x for x, _ in rest]),
+                                np.concatenate([y for _, y in rest]))
+    correct.append((model.predict(x_held) == y_held).astype(np.float64))
+  return np.concatenate(correct)
 
 
 def reference_accuracy(root: Path):
@@ -124,6 +162,11 @@ def reference_accuracy(root: Path):
                          len(load_taxonomy().names))
   return result.accuracy, result.eval_clips, result.c
 
+
+def paired(differences) -> str:
+  """Mean +- standard error of each per-clip difference array, comma-separated."""
+  return ', '.join(f'{d.mean():+.4f} +- {d.std(ddof=1) / np.sqrt(len(d)):.4f}'
+                   for d in differences)
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -157,29 +200,34 @@ def main() -> None:
       correct, seconds = cross_validated(graph, train, args.folds, VARIANTS[name], seed,
                                          args.epochs, work, name, scorings)
     else:
-      serving, seconds = approach3_models.train('cnn2d', graph, train, seed, args.epochs, out,
-                                                VARIANTS[name], f'-{name}', evaluation)
+      serving, seconds = approach3_models.train(MODULE_OF.get(name, 'cnn2d'), graph, train,
+                                                seed, args.epochs, out, VARIANTS[name],
+                                                f'-{name}', evaluation)
       correct = {s: approach3_models.score(serving, graph, evaluation, s) for s in scorings}
     if tta:
       later[f'{name}+tta', seed] = correct[tta], 0.0
     return correct[(0,)], seconds
 
   correct = approach3_models.measure(names, seeds, train_one)
-  ref = np.nan
-  if not args.folds:
+  if args.folds:
+    with tempfile.TemporaryDirectory() as out:
+      ref_correct = reference_cross_validated(graph, train, args.folds, out)
+    ref = ref_correct.mean()
+    print(f'reference: accuracy {ref:.4f} +- {np.sqrt(ref * (1 - ref) / len(ref_correct)):.4f} '
+          f'on the same hold-outs ({len(ref_correct)} clips)')
+  else:
     ref, n, c_value = reference_accuracy(args.root)
     ref_se = np.sqrt(ref * (1 - ref) / n)
     print(f'reference: accuracy {ref:.4f} +- {ref_se:.4f} (C {c_value:g}, {n} clips)')
   for name in names:
     mean = np.mean([correct[name, s].mean() for s in seeds])
-    line = f'  {name:12s}: mean accuracy {mean:.4f}'
-    if not args.folds:
-      line += f', vs reference {mean - ref:+.4f}'
+    line = f'  {name:12s}: mean accuracy {mean:.4f}, vs reference {mean - ref:+.4f}'
+    if args.folds:
+      line += f' (paired, per seed {paired([correct[name, s] - ref_correct for s in seeds])})'
     base = name[:-len('+tta')] if name.endswith('+tta') else args.baseline
     if name != base and base in names:
-      d = [correct[name, s] - correct[base, s] for s in seeds]
-      paired = ', '.join(f'{x.mean():+.4f} +- {x.std(ddof=1) / np.sqrt(len(x)):.4f}' for x in d)
-      line += f'; vs {base} (paired, per seed) {paired}'
+      line += (f'; vs {base} (paired, per seed) '
+               f'{paired([correct[name, s] - correct[base, s] for s in seeds])}')
     print(line, flush=True)
 
 

@@ -74,8 +74,12 @@ def pool(frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     float32 [clips, 256]: the mean, then the standard deviation; zeros for a clip without
     frames.
   """
-  x = features.dequantize(frames.astype(np.float32))
-  mask = (np.arange(frames.shape[1])[None, :] < np.asarray(lengths)[:, None])[..., None]
+  return pool_frames(features.dequantize(frames.astype(np.float32)), lengths)
+
+
+def pool_frames(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+  """:func:`pool` of float frames ``x`` [clips, max_frames, dims] (e.g. Transform's)."""
+  mask = (np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None])[..., None]
   count = np.maximum(mask.sum(axis=1), 1)
   mean = (x * mask).sum(axis=1) / count
   var = (((x - mean[:, None, :]) ** 2) * mask).sum(axis=1) / count
@@ -118,16 +122,15 @@ def _subset(x: np.ndarray, y: np.ndarray, limit: int, seed: int = 0):
   return x, y
 
 
-def fit(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray, y_eval: np.ndarray,
-        num_classes: int) -> ReferenceResult:
-  """Fits the reference on the training split and scores it on the validation split.
+def fit_model(x_train: np.ndarray, y_train: np.ndarray):
+  """The reference's scikit-learn pipeline (standardisation, L2 logistic regression with C
+  chosen by stratified cross-validation on ``x_train``), fitted.
 
   Raises:
     ValueError: the training split holds fewer than two classes.
   """
   # pylint: disable=import-outside-toplevel
   from sklearn.linear_model import LogisticRegression
-  from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
   from sklearn.model_selection import GridSearchCV, StratifiedKFold
   from sklearn.pipeline import make_pipeline
   from sklearn.preprocessing import StandardScaler
@@ -142,7 +145,20 @@ def fit(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray, y_eval: np
   with warnings.catch_warnings():  # rare classes: fewer members than folds is fine here
     warnings.simplefilter('ignore', UserWarning)
     search.fit(x_fit, y_fit)
-  model = search.best_estimator_
+  return search.best_estimator_
+
+
+def fit(x_train: np.ndarray, y_train: np.ndarray, x_eval: np.ndarray, y_eval: np.ndarray,
+        num_classes: int) -> ReferenceResult:
+  """Fits the reference (:func:`fit_model`) on the training split and scores it on the
+  validation split.
+
+  Raises:
+    ValueError: the training split holds fewer than two classes.
+  """
+  # pylint: disable=import-outside-toplevel
+  from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+  model = fit_model(x_train, y_train)
   predicted = model.predict(x_eval)
   probabilities = np.zeros((len(y_eval), num_classes))
   probabilities[:, model.classes_] = model.predict_proba(x_eval)
