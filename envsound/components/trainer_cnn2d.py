@@ -28,7 +28,12 @@ standard errors) but -0.019 +- 0.005 and -0.024 +- 0.005 on the same 3-fold hold
 the training split of data envsound's generator did not write (bench/foreign_data.py's
 release, 2,739 clips), so it is off; convolutions along time after the mixing one lost
 (-0.04, and -0.19 with batch norm), as did the raw image beside the row-wise channels
-(-0.003) and 128 mixing channels. docs/pipeline.md has the tables.
+(-0.003) and 128 mixing channels. On those folds of both training splits this model and
+approach 2's 1D CNN are level (sample: +0.020/+0.012 and +0.019/+0.022 over the reference
+fit on the same folds, seeds 0/1; foreign: +0.044 and +0.050), and nothing tried since
+(input dropout, 1x5 kernels, 8 filters, mixup, a wider penultimate layer, attention or
+mean + max pooling, the wide path, layer norm after the mixing convolution) scored higher.
+docs/pipeline.md has the tables.
 """
 
 import dataclasses
