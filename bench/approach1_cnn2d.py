@@ -85,6 +85,9 @@ VARIANTS = {
     'hidden_256': {'hidden': 256},
     'shift_4': {'max_shift': 4},
     'wide': {'wide': True},
+    'linear_rows': {'row_wise_relu': False},  # the default since 2026-12-03
+    'row_wise_relu': {'row_wise_relu': True},
+    'kernel_1': {'kernel_frames': 1},
     'cnn1d': {},  # approach 2's 1D CNN at its defaults (MODULE_OF), as a yardstick
     'kernel_rows_3': {'kernel_rows': 3},
     'pool_attention': {'time_pooling': 'attention'},

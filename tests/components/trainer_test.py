@@ -145,6 +145,21 @@ def test_cnn2d_batch_norm_and_convolutions_after_the_mixing_one():
   assert model(_inputs(), training=True).shape == (4, 3)
 
 
+@pytest.mark.parametrize('relu', [False, True])
+def test_cnn2d_row_wise_convolutions_are_affine_without_row_wise_relu(relu):
+  hp = trainer_cnn2d.Hparams(hidden=8, filters=4, mixing_filters=16, row_wise_relu=relu)
+  model = trainer_cnn2d.build_model(hp, 3)
+  mixing = next(l for l in model.layers if isinstance(l, tf_keras.layers.Conv2D)
+                and l.kernel_size[0] == features.EMBEDDING_DIM)
+  rows = tf_keras.Model(model.inputs, mixing.input)  # the image through the row-wise convs
+  a, b = _inputs(seed=1), _inputs(seed=2)
+  zero = {**a, features.AUDIO_EMBEDDING_XF: np.zeros_like(a[features.AUDIO_EMBEDDING_XF])}
+  both = {**a, features.AUDIO_EMBEDDING_XF: a[features.AUDIO_EMBEDDING_XF]
+          + b[features.AUDIO_EMBEDDING_XF]}
+  gap = np.abs(rows(a) + rows(b) - rows(both) - rows(zero)).max()  # 0 for an affine map
+  assert (gap > 1e-3) == relu, gap
+
+
 @pytest.mark.parametrize('channels', [True, False])
 def test_cnn2d_mixing_dropout_feeds_the_mixing_convolution(channels):
   hp = trainer_cnn2d.Hparams(hidden=8, filters=4, mixing_filters=16, mixing_dropout=0.5,
