@@ -171,6 +171,7 @@ def paired(differences) -> str:
   return ', '.join(f'{d.mean():+.4f} +- {d.std(ddof=1) / np.sqrt(len(d)):.4f}'
                    for d in differences)
 
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--root', type=Path, required=True)

@@ -6,12 +6,13 @@ and any field of :class:`Hparams` (including training.TrainerHparams'), e.g. 'ep
 The defaults: a random time shift (within each clip's real frames) and time masks
 (model_layers.SpecAugment, training only); two 1x3 Conv2D layers (16 and 32 channels) that
 slide along time and are shared across the 128 rows, since the rows are PCA components and
-neighbouring rows are unrelated, and linear (no activation); then a convolution spanning
-all 128 rows (256 channels, one frame wide) that mixes them, then a ReLU: together one
-128 x 5 kernel factorised through 32 temporal filters all rows share; no batch
-normalisation and no pooling along time; mean and standard deviation over the real frames (model_layers.MaskedPooling); dropout
-0.3 around the penultimate layer; unweighted cross-entropy, no mixup or frequency masks;
-one warm-up epoch, then a cosine decay, 10 epochs.
+neighbouring rows are unrelated, and linear (no activation); then a convolution spanning all
+128 rows (256 channels, one frame wide) that mixes them, then a ReLU: together one 128 x 5
+kernel factorised through 32 temporal filters all rows share; no batch normalisation and no
+pooling along time; mean and standard deviation over the real frames
+(model_layers.MaskedPooling); dropout 0.3 around the penultimate layer; unweighted
+cross-entropy, no mixup or frequency masks; one warm-up epoch, then a cosine decay, 10
+epochs.
 
 How they were found: bench/approach1_cnn2d.py on the demo-size sample's balanced set
 (1,572 training, 1,034 validation clips; the logistic-regression reference scores 0.527 +-
@@ -36,8 +37,7 @@ and +0.019/+0.022 over the reference fit on the same folds, seeds 0/1; foreign: 
 penultimate layer, attention or mean + max pooling, the wide path, layer norm after the
 mixing convolution) scored higher; leaving out those ReLUs (row_wise_relu False) then gained
 on those folds of both: sample +0.022 +- 0.011 and +0.008 +- 0.011 (seeds 0, 1), foreign
-+0.010 +- 0.004 and +0.003, so it is the default.
-docs/pipeline.md has the tables.
++0.010 +- 0.004 and +0.003, so it is the default. docs/pipeline.md has the tables.
 """
 
 import dataclasses
@@ -103,7 +103,7 @@ class Hparams(training.TrainerHparams):
 
 
 def _conv(x, filters: int, kernel, padding: str, batch_norm: bool, relu: bool = True):
-  """Conv2D (no bias under batch norm) -> optional batch norm -> ReLU (unless not relu)."""
+  """Conv2D (no bias under batch norm) -> optional batch norm -> ReLU if ``relu``."""
   x = tf_keras.layers.Conv2D(filters, kernel, padding=padding, use_bias=not batch_norm)(x)
   if batch_norm:
     x = tf_keras.layers.BatchNormalization()(x)
