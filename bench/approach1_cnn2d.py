@@ -88,13 +88,25 @@ VARIANTS = {
     'linear_rows': {'row_wise_relu': False},  # the default since 2026-12-03
     'row_wise_relu': {'row_wise_relu': True},
     'kernel_1': {'kernel_frames': 1},
-    'cnn1d': {},  # approach 2's 1D CNN at its defaults (MODULE_OF), as a yardstick
+    'cnn1d': {},  # approach 2's 1D CNN at its defaults (module_of), as a yardstick
     'kernel_rows_3': {'kernel_rows': 3},
     'pool_attention': {'time_pooling': 'attention'},
     'pool_meanmax': {'time_pooling': 'meanmax'},
     'wide_dropout_0.5': {'wide': True, 'dropout': 0.5},
+    # Approach 2's module (every variant named cnn1d*), measured on the same folds:
+    'cnn1d_no_bn': {'batch_norm': False},
+    'cnn1d_k5_1': {'conv_layers': 1, 'kernel_size': 5},
+    'cnn1d_k5_1_no_bn': {'conv_layers': 1, 'kernel_size': 5, 'batch_norm': False},
+    'cnn1d_linear_first': {'linear_first': True},
+    'cnn1d_linear_first_no_bn': {'linear_first': True, 'batch_norm': False},
+    'cnn1d_input_dropout_0': {'input_dropout': 0.0},
+    'cnn1d_512': {'filters': 512},
 }
-MODULE_OF = {'cnn1d': 'cnn1d'}  # variants of another module than cnn2d
+
+
+def module_of(variant: str) -> str:
+  """The trainer module a variant trains: cnn1d for the names starting so, else cnn2d."""
+  return 'cnn1d' if variant.startswith('cnn1d') else 'cnn2d'
 
 
 def fold_files(train: str, folds: int, out: str):
@@ -124,7 +136,7 @@ def cross_validated(graph, train, folds: int, overrides, seed, epochs, out, name
     for j, f in enumerate(files):
       if j != i:
         os.link(f, os.path.join(rest, os.path.basename(f)))
-    serving, s = approach3_models.train(MODULE_OF.get(name, 'cnn2d'), graph,
+    serving, s = approach3_models.train(module_of(name), graph,
                                         os.path.join(rest, '*'), seed, epochs, out, overrides,
                                         f'-{name}-f{i}', held_out)
     for shifts in scorings:
@@ -204,7 +216,7 @@ def main() -> None:
       correct, seconds = cross_validated(graph, train, args.folds, VARIANTS[name], seed,
                                          args.epochs, work, name, scorings)
     else:
-      serving, seconds = approach3_models.train(MODULE_OF.get(name, 'cnn2d'), graph, train,
+      serving, seconds = approach3_models.train(module_of(name), graph, train,
                                                 seed, args.epochs, out, VARIANTS[name],
                                                 f'-{name}', evaluation)
       correct = {s: approach3_models.score(serving, graph, evaluation, s) for s in scorings}

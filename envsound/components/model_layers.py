@@ -50,19 +50,22 @@ def classifier_head(x, num_classes: int, hidden: int, dropout: float):
 
 
 def temporal_block(x, filters: int, kernel_size: int, dilation: int = 1, dropout: float = 0.0,
-                   residual: bool = False):
-  """Conv1D over time (no bias) -> batch norm -> ReLU -> dropout, optionally residual.
+                   residual: bool = False, batch_norm: bool = True, relu: bool = True):
+  """Conv1D over time -> batch norm (the convolution then has no bias) -> ReLU -> dropout,
+  optionally residual; ``batch_norm`` and ``relu`` False leave those steps out.
 
   A residual block adds its input (through a 1x1 convolution when the widths differ) before
   the ReLU, as in He et al. 2016's blocks.
   """
   y = tf_keras.layers.Conv1D(filters, kernel_size, padding='same', dilation_rate=dilation,
-                             use_bias=False)(x)
-  y = tf_keras.layers.BatchNormalization()(y)
+                             use_bias=not batch_norm)(x)
+  if batch_norm:
+    y = tf_keras.layers.BatchNormalization()(y)
   if residual:
     skip = x if x.shape[-1] == filters else tf_keras.layers.Conv1D(filters, 1)(x)
     y = tf_keras.layers.Add()([y, skip])
-  y = tf_keras.layers.Activation('relu')(y)
+  if relu:
+    y = tf_keras.layers.Activation('relu')(y)
   return tf_keras.layers.Dropout(dropout)(y) if dropout else y
 
 

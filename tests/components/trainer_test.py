@@ -145,19 +145,38 @@ def test_cnn2d_batch_norm_and_convolutions_after_the_mixing_one():
   assert model(_inputs(), training=True).shape == (4, 3)
 
 
+def _affine_gap(part: tf_keras.Model) -> float:
+  """Largest |f(a) + f(b) - f(a + b) - f(0)| of ``part`` over two random inputs: 0 when
+  ``part`` is an affine map of the embedding frames."""
+  a, b = _inputs(seed=1), _inputs(seed=2)
+  zero = {**a, features.AUDIO_EMBEDDING_XF: np.zeros_like(a[features.AUDIO_EMBEDDING_XF])}
+  both = {**a, features.AUDIO_EMBEDDING_XF: a[features.AUDIO_EMBEDDING_XF]
+          + b[features.AUDIO_EMBEDDING_XF]}
+  return float(np.abs(part(a) + part(b) - part(both) - part(zero)).max())
+
+
 @pytest.mark.parametrize('relu', [False, True])
 def test_cnn2d_row_wise_convolutions_are_affine_without_row_wise_relu(relu):
   hp = trainer_cnn2d.Hparams(hidden=8, filters=4, mixing_filters=16, row_wise_relu=relu)
   model = trainer_cnn2d.build_model(hp, 3)
   mixing = next(l for l in model.layers if isinstance(l, tf_keras.layers.Conv2D)
                 and l.kernel_size[0] == features.EMBEDDING_DIM)
-  rows = tf_keras.Model(model.inputs, mixing.input)  # the image through the row-wise convs
-  a, b = _inputs(seed=1), _inputs(seed=2)
-  zero = {**a, features.AUDIO_EMBEDDING_XF: np.zeros_like(a[features.AUDIO_EMBEDDING_XF])}
-  both = {**a, features.AUDIO_EMBEDDING_XF: a[features.AUDIO_EMBEDDING_XF]
-          + b[features.AUDIO_EMBEDDING_XF]}
-  gap = np.abs(rows(a) + rows(b) - rows(both) - rows(zero)).max()  # 0 for an affine map
+  gap = _affine_gap(tf_keras.Model(model.inputs, mixing.input))  # through the row-wise convs
   assert (gap > 1e-3) == relu, gap
+
+
+@pytest.mark.parametrize('linear_first', [True, False])
+@pytest.mark.parametrize('batch_norm', [True, False])
+def test_cnn1d_first_block_is_affine_with_linear_first(linear_first, batch_norm):
+  hp = trainer_cnn1d.Hparams(hidden=8, filters=4, linear_first=linear_first,
+                             batch_norm=batch_norm)
+  model = trainer_cnn1d.build_model(hp, 3)
+  convs = [l for l in model.layers if isinstance(l, tf_keras.layers.Conv1D)]
+  norms = [l for l in model.layers if isinstance(l, tf_keras.layers.BatchNormalization)]
+  assert len(convs) == 2 and len(norms) == (2 if batch_norm else 0)
+  assert all(c.use_bias != batch_norm for c in convs)
+  gap = _affine_gap(tf_keras.Model(model.inputs, convs[1].input))  # through the first block
+  assert (gap > 1e-3) != linear_first, gap
 
 
 @pytest.mark.parametrize('channels', [True, False])
