@@ -101,6 +101,7 @@ VARIANTS = {
     'cnn1d_linear_first_no_bn': {'linear_first': True, 'batch_norm': False},
     'cnn1d_input_dropout_0': {'input_dropout': 0.0},
     'cnn1d_512': {'filters': 512},
+    'cnn1d_k5_1_512': {'conv_layers': 1, 'kernel_size': 5, 'filters': 512},
 }
 
 
