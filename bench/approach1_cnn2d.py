@@ -17,7 +17,8 @@ into K folds (by record position), each fold scored by a model trained on the ot
 every training clip is scored once; choose between variants this way, not on validation.
 The reference is then fit and scored on the same folds (``reference.fit_model`` on the mean
 and standard deviation of Transform's real frames), and each variant's difference to it is
-paired. The variant ``cnn1d`` is approach 2's module at its defaults, as a yardstick.
+paired. The variant ``cnn1d`` is approach 2's module at its defaults, as a yardstick, and
+the ``cnn1d_*`` variants are overrides of it (:func:`module_of`).
 With ``--tta-shifts`` every model is also scored with its probabilities averaged over
 time-shifted copies of each clip (printed as ``VARIANT+tta``; its baseline is VARIANT).
 
