@@ -103,6 +103,9 @@ VARIANTS = {
     'cnn1d_input_dropout_0': {'input_dropout': 0.0},
     'cnn1d_512': {'filters': 512},
     'cnn1d_k5_1_512': {'conv_layers': 1, 'kernel_size': 5, 'filters': 512},
+    'cnn1d_dropout_0.5': {'dropout': 0.5},
+    'cnn1d_label_smoothing': {'label_smoothing': 0.1},
+    'cnn1d_shift_4': {'max_shift': 4},
 }
 
 
