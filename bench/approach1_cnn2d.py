@@ -106,12 +106,17 @@ VARIANTS = {
     'cnn1d_dropout_0.5': {'dropout': 0.5},
     'cnn1d_label_smoothing': {'label_smoothing': 0.1},
     'cnn1d_shift_4': {'max_shift': 4},
+    # Approach 3's attention module (every variant named attention*), on the balanced folds:
+    'attention': {},
+    'cnn1d_feature_attention': {'pooling': 'feature_attention'},
+    'cnn1d_ema_0.99': {'ema_momentum': 0.99},
 }
 
 
 def module_of(variant: str) -> str:
-  """The trainer module a variant trains: cnn1d for the names starting so, else cnn2d."""
-  return 'cnn1d' if variant.startswith('cnn1d') else 'cnn2d'
+  """The trainer module a variant trains: cnn1d or attention for the names starting so, else
+  cnn2d."""
+  return next((m for m in ('cnn1d', 'attention') if variant.startswith(m)), 'cnn2d')
 
 
 def fold_files(train: str, folds: int, out: str):

@@ -146,3 +146,27 @@ class MaskedPooling(tf_keras.layers.Layer):
 
   def get_config(self):
     return {**super().get_config(), 'mode': self.mode}
+
+
+@tf_keras.saving.register_keras_serializable('envsound')
+class FeatureAttentionPooling(tf_keras.layers.Layer):
+  """Pools ``[b, frames, d]`` to ``[b, units]``: per-unit sigmoid attention over real frames.
+
+  ``out_k = sum_t a_tk v_tk / sum_t a_tk`` over frames with mask 1, where
+  ``a = sigmoid(W_a x + b_a)`` and ``v = W_v x + b_v``.
+  """
+
+  def __init__(self, units: int, **kwargs):
+    super().__init__(**kwargs)
+    self.units = units
+    self.attention = tf_keras.layers.Dense(units, activation='sigmoid')
+    self.value = tf_keras.layers.Dense(units)
+
+  def call(self, x, mask):
+    m = mask[:, :, tf.newaxis]
+    weights = tf.clip_by_value(self.attention(x), 1e-7, 1.0) * m
+    total = tf.maximum(tf.reduce_sum(weights, axis=1), 1e-7)
+    return tf.reduce_sum(weights * self.value(x), axis=1) / total
+
+  def get_config(self):
+    return {**super().get_config(), 'units': self.units}

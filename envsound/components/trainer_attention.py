@@ -19,7 +19,6 @@ a bounded TFX-Tuner search of SEARCH_SPACE on the same data.
 
 import dataclasses
 
-import tensorflow as tf
 import tf_keras
 
 from envsound.components import model_layers, training, tuning
@@ -39,30 +38,6 @@ class Hparams(training.TrainerHparams):
   block_dropout: float = 0.3
 
 
-@tf_keras.saving.register_keras_serializable('envsound')
-class FeatureAttentionPooling(tf_keras.layers.Layer):
-  """Pools ``[b, frames, d]`` to ``[b, units]``: per-unit sigmoid attention over real frames.
-
-  ``out_k = sum_t a_tk v_tk / sum_t a_tk`` over frames with mask 1, where
-  ``a = sigmoid(W_a x + b_a)`` and ``v = W_v x + b_v``.
-  """
-
-  def __init__(self, units: int, **kwargs):
-    super().__init__(**kwargs)
-    self.units = units
-    self.attention = tf_keras.layers.Dense(units, activation='sigmoid')
-    self.value = tf_keras.layers.Dense(units)
-
-  def call(self, x, mask):
-    m = mask[:, :, tf.newaxis]
-    weights = tf.clip_by_value(self.attention(x), 1e-7, 1.0) * m
-    total = tf.maximum(tf.reduce_sum(weights, axis=1), 1e-7)
-    return tf.reduce_sum(weights * self.value(x), axis=1) / total
-
-  def get_config(self):
-    return {**super().get_config(), 'units': self.units}
-
-
 def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
   """The attention model on transformed features: inputs AUDIO_EMBEDDING_XF/MASK_XF, softmax."""
   inputs, x, mask = model_layers.model_inputs()
@@ -71,7 +46,7 @@ def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
     x = tf_keras.layers.BatchNormalization()(x)
     x = tf_keras.layers.Activation('relu')(x)
     x = tf_keras.layers.Dropout(hp.block_dropout)(x)
-  x = FeatureAttentionPooling(hp.units)(x, mask)
+  x = model_layers.FeatureAttentionPooling(hp.units)(x, mask)
   outputs = model_layers.classifier_head(x, num_classes, hp.hidden, hp.dropout)
   return tf_keras.Model(inputs, outputs, name='attention')
 

@@ -47,7 +47,9 @@ class Hparams(training.TrainerHparams):
     linear_first: the first block has no ReLU, so with the second block's convolution it
       forms one linear convolution, factorised through its filters, before that block's ReLU.
     block_dropout: dropout at the end of each block.
-    pooling: 'attention', 'meanmax', 'meanstd' or 'mean' (model_layers.MaskedPooling).
+    pooling: 'attention', 'meanmax', 'meanstd' or 'mean' (model_layers.MaskedPooling), or
+      'feature_attention' (model_layers.FeatureAttentionPooling over the filters, as approach
+      3's attention model pools).
     input_dropout: dropout on the input frames.
     input_skip: the pooling sees the input frames beside the last block's output (concatenated
       channels), so the pooled input statistics reach the head directly.
@@ -85,7 +87,10 @@ def build_model(hp: Hparams, num_classes: int) -> tf_keras.Model:
                                     relu=not (hp.linear_first and i == 0))
   if hp.input_skip:
     x = tf_keras.layers.Concatenate()([frames, x])
-  x = model_layers.MaskedPooling(hp.pooling)(x, mask)
+  if hp.pooling == 'feature_attention':
+    x = model_layers.FeatureAttentionPooling(hp.filters)(x, mask)
+  else:
+    x = model_layers.MaskedPooling(hp.pooling)(x, mask)
   outputs = model_layers.classifier_head(x, num_classes, hp.hidden, hp.dropout)
   return tf_keras.Model(inputs, outputs, name='cnn1d')
 

@@ -9,6 +9,7 @@ import tf_keras
 
 from envsound.core import features
 from envsound.components import trainer_attention, training
+from envsound.components import model_layers
 from envsound.components.model_layers import PENULTIMATE_LAYER
 from tests.components.conftest import CLASS_NAMES, fn_args
 from tests.components.trainer_test import _inputs
@@ -38,7 +39,7 @@ def test_pad_frames_do_not_change_the_output():
 
 
 def test_feature_attention_pools_each_unit_over_real_frames():
-  layer = trainer_attention.FeatureAttentionPooling(3)
+  layer = model_layers.FeatureAttentionPooling(3)
   rng = np.random.default_rng(1)
   x = rng.normal(size=[2, 4, 5]).astype(np.float32)
   mask = np.array([[1, 1, 1, 0], [1, 0, 0, 0]], np.float32)

@@ -41,6 +41,8 @@ def test_builders_give_probabilities_and_a_penultimate_embedding(module):
 
 @pytest.mark.parametrize('build', [
     lambda: trainer_cnn1d.build_model(trainer_cnn1d.Hparams(pooling='attention'), 3),
+    lambda: trainer_cnn1d.build_model(
+        trainer_cnn1d.Hparams(pooling='feature_attention', filters=16), 3),
     lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(filters=4), 3),
     lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(filters=4, pool_frames=2), 3),
     lambda: trainer_cnn2d.build_model(trainer_cnn2d.Hparams(
