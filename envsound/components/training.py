@@ -48,7 +48,9 @@ class TrainerHparams:
     weight_decay: AdamW's decoupled weight decay; 0 is plain Adam.
     ema_momentum: 0 is off; else the optimiser keeps an exponential moving average of the
       weights with this momentum per step (tf_keras' ``use_ema``) and fit ends by swapping
-      it in, so the exported model has the averaged weights.
+      it in, so the exported model has the averaged weights. The average starts at the
+      initial weights without bias correction: after n steps they keep momentum ** n of it
+      (0.99 ** 170 = 0.18), so short runs export weights close to the initial ones.
     lr_schedule: 'constant' or 'cosine' (linear warm-up, then cosine decay to 0).
     warmup_epochs: warm-up length of the cosine schedule.
     early_stopping: 0 is off; else training stops after this many epochs without a
