@@ -20,7 +20,7 @@ warm-up + cosine schedule, unweighted cross-entropy, time shift and masking and 
 filters scored higher; residual blocks, dilation, dropout inside the blocks, mixup, a
 third block and feeding the input frames to the pooling did not (docs/pipeline.md has
 the figures). Later, on 3-fold hold-outs of the sample's training split
-(bench/approach1_cnn2d.py's cnn1d variants), no batch norm (+0.000 +- 0.008), a linear
+(bench/balanced_variants.py's cnn1d variants), no batch norm (+0.000 +- 0.008), a linear
 first block (-0.004 +- 0.007), no input dropout, 512 filters and one 5-frame block (+0.014
 +- 0.010 with seed 0, -0.005 +- 0.010 with seed 1) did not move it beyond the noise, so
 the defaults stay.

@@ -14,7 +14,7 @@ pooling along time; mean and standard deviation over the real frames
 cross-entropy, no mixup or frequency masks; one warm-up epoch, then a cosine decay, 10
 epochs.
 
-How they were found: bench/approach1_cnn2d.py on the demo-size sample's balanced set
+How they were found: bench/balanced_variants.py on the demo-size sample's balanced set
 (1,572 training, 1,034 validation clips; the logistic-regression reference scores 0.527 +-
 0.016). The earlier defaults (max-pooling along time, flattened output, dropout 0.5, mixup,
 frequency masks, sqrt class weights) scored 0.521/0.541 with seeds 0/1, these 0.539/0.552

@@ -1,9 +1,10 @@
-"""Approach 1's training choices, each measured against the seed's 2D CNN and the reference.
+"""Variants of the balanced-set models, each measured against a baseline and the reference.
 
 On the Transform output of a sample release's balanced set (``--root``: a pipeline root
-holding ``ExampleGen_balanced`` and ``Transform_balanced``), each variant of
-``trainer_cnn2d`` is trained by its ``run_fn`` as the Trainer calls it, for each seed, and
-the exported model scores every validation clip. A variant is custom_config overrides laid
+holding ``ExampleGen_balanced`` and ``Transform_balanced``), each variant of a trainer
+module (approach 1's ``trainer_cnn2d`` unless :func:`module_of` says otherwise) is trained
+by its ``run_fn`` as the Trainer calls it, for each seed, and the exported model scores
+every validation clip. A variant is custom_config overrides laid
 over the module's defaults; ``old_defaults`` rebuilds the defaults before issue 15 (no
 mixing convolution, max-pooling along time, flatten, dropout 0.5, mixup, frequency masks,
 sqrt class weights) and ``seed`` the choices the seed shipped on top of them (constant
@@ -18,11 +19,12 @@ every training clip is scored once; choose between variants this way, not on val
 The reference is then fit and scored on the same folds (``reference.fit_model`` on the mean
 and standard deviation of Transform's real frames), and each variant's difference to it is
 paired. The variant ``cnn1d`` is approach 2's module at its defaults, as a yardstick, and
-the ``cnn1d_*`` variants are overrides of it (:func:`module_of`).
+the ``cnn1d_*`` variants are overrides of it; ``attention`` is approach 3's model trained on
+the balanced set (:func:`module_of`).
 With ``--tta-shifts`` every model is also scored with its probabilities averaged over
 time-shifted copies of each clip (printed as ``VARIANT+tta``; its baseline is VARIANT).
 
-  .venv/bin/python bench/approach1_cnn2d.py --root ROOT [--seeds 0,1] [--epochs N]
+  .venv/bin/python bench/balanced_variants.py --root ROOT [--seeds 0,1] [--epochs N]
       [--variants old_defaults,defaults,...] [--baseline old_defaults] [--folds K]
       [--tta-shifts=-2,-1,0,1,2]
 """
