@@ -108,6 +108,7 @@ VARIANTS = {
     'cnn1d_dropout_0.5': {'dropout': 0.5},
     'cnn1d_label_smoothing': {'label_smoothing': 0.1},
     'cnn1d_shift_4': {'max_shift': 4},
+    'cnn1d_epochs_20': {'epochs': 20},
     # Approach 3's attention module (every variant named attention*), on the balanced folds:
     'attention': {},
     'cnn1d_feature_attention': {'pooling': 'feature_attention'},
